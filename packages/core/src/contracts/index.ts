@@ -1,0 +1,5 @@
+export * from './tokenizer';
+export * from './backbone';
+export * from './dataset';
+export * from './wrapper';
+export * from './evaluator';

@@ -1,0 +1,19 @@
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Text <-> token ids for one model, as its Hugging Face tokenizer.json defines them. */
+export interface Tokenizer {
+  readonly vocabSize: number;
+  readonly bosTokenId: number | null;
+  readonly eosTokenId: number | null;
+  /** Padding id used for left padding (pad, else eos, else bos: REFERENCE-SPEC 2.1 [dsc] rule). */
+  readonly padTokenId: number;
+  /** Whether `encode` prepends BOS when special tokens are requested (Llama/Mistral do, Qwen does not). */
+  readonly addsBos: boolean;
+  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
+  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  /** Present when tokenizer_config.json carries a chat template. */
+  applyChatTemplate?(messages: ChatMessage[], options: { addGenerationPrompt: boolean }): string;
+}

@@ -1,0 +1,68 @@
+import type { tf } from '@bayes-peft/tensor';
+import type { Backbone, EncodedBatch, GenerateOptions, GenerationResult, TokenBatch } from './backbone';
+
+/** A batch of multiple-choice examples ready for the device. Owned by the runner. */
+export interface McqBatch {
+  readonly ids: readonly string[];
+  readonly tokens: TokenBatch;
+  /** int32 [B] class indices. */
+  readonly labels: tf.Tensor1D;
+  /** Vocabulary id of each class's answer token, [C]. */
+  readonly targetIds: readonly number[];
+}
+
+/** Static facts about the training run a wrapper needs to build optimizers and KL weights. */
+export interface TrainingPlan {
+  readonly totalSteps: number;
+  readonly warmupSteps: number;
+  readonly stepsPerEpoch: number;
+  readonly batchSize: number;
+  /** Training examples the loader yields per epoch (BLoB's N). */
+  readonly numTrainExamples: number;
+  readonly lr: number;
+  readonly weightDecay: number;
+  readonly adamEpsilon: number;
+  readonly optimizer: 'adamw' | 'adam' | 'sgd';
+}
+
+/** Scalars of one training step; every value is finite or the runner stops. */
+export interface TrainStepResult {
+  readonly loss: number;
+  readonly nll: number;
+  readonly [metric: string]: number;
+}
+
+export type EvalPhase = 'intermediate' | 'final';
+
+export interface PredictOptions {
+  readonly phase: EvalPhase;
+}
+
+/** How per-sample predictions are combined into one distribution. */
+export type AveragingRule = 'probs' | 'logits';
+
+/**
+ * A UQ method: owns its adapters and optimizers, trains on batches, predicts with weight
+ * samples. Everything a wrapper computes for a step is tidied; tensors it keeps are variables.
+ */
+export interface Wrapper {
+  readonly name: string;
+  /** How `predict`'s samples are averaged (REFERENCE-SPEC 5.1; deep ensembles may use logits). */
+  readonly averaging: AveragingRule;
+  /** Installs adapters on the backbone's sites (random initialisation from the run's RNG). */
+  attach(backbone: Backbone): void;
+  /** Builds optimizers and schedules; called once before the first step (not for eval-only runs). */
+  prepare(plan: TrainingPlan): void;
+  /** Zero-based step index. */
+  trainStep(batch: McqBatch, step: number): TrainStepResult;
+  /** Logits over the classes for each weight sample: [B, S, C]. Caller disposes. */
+  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D;
+  /** One generation per prompt per weight sample ([B][S]); the weight sample is fixed per sequence. */
+  generate(batch: EncodedBatch, options: GenerateOptions & { phase: EvalPhase }): Promise<GenerationResult[][]>;
+  /** Writes the adapter(s) in the PEFT layout. */
+  save(dir: string): Promise<void>;
+  load(dir: string): Promise<void>;
+  /** Trainable tensors, for leak checks and inspection. */
+  variables(): tf.Variable[];
+  dispose(): void;
+}

@@ -1,0 +1,9 @@
+import 'reflect-metadata';
+
+export * from './contracts';
+export * from './tokens';
+export * from './plugin';
+export * from './rng';
+export * from './logger';
+export * from './run-context';
+export * from './spec/lora';

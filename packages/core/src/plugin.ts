@@ -1,0 +1,37 @@
+import type { DependencyContainer } from 'tsyringe';
+import type { z } from 'zod';
+
+export const PLUGIN_KINDS = ['backbone', 'wrapper', 'dataset', 'evaluator', 'judge'] as const;
+export type PluginKind = (typeof PLUGIN_KINDS)[number];
+
+/**
+ * What a plugin package default-exports. `register` binds the plugin's classes to core's
+ * injection tokens in the run's child container; `options` validates (and documents) the
+ * spec section the plugin reads.
+ */
+export interface Plugin<O extends z.ZodType = z.ZodType> {
+  readonly kind: PluginKind;
+  /** Short name a spec uses (`blob`); unique per kind. */
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  /** Package the plugin ships in, for messages and `bayes-peft plugins`. */
+  readonly packageName?: string;
+  readonly options: O;
+  register(container: DependencyContainer, options: z.output<O>): void;
+}
+
+export function definePlugin<O extends z.ZodType>(plugin: Plugin<O>): Plugin<O> {
+  for (const field of ['kind', 'name', 'version', 'options', 'register'] as const) {
+    if (plugin[field] === undefined) throw new Error(`definePlugin: '${field}' is required (plugin '${plugin.name ?? '?'}')`);
+  }
+  if (!(PLUGIN_KINDS as readonly string[]).includes(plugin.kind)) {
+    throw new Error(`definePlugin: kind '${plugin.kind}' of '${plugin.name}' is not one of ${PLUGIN_KINDS.join(', ')}`);
+  }
+  return Object.freeze({ ...plugin });
+}
+
+export function isPlugin(value: unknown): value is Plugin {
+  const v = value as Partial<Plugin> | null;
+  return !!v && typeof v === 'object' && typeof v.name === 'string' && typeof v.register === 'function' && !!v.kind;
+}

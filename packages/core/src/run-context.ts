@@ -1,0 +1,21 @@
+import type { Rng } from './rng';
+import type { Logger } from './logger';
+
+/** What every plugin may know about the run it serves. */
+export interface RunContext {
+  readonly seed: number;
+  /** Root of the run's random streams; plugins take `rng.child('<their name>')`. */
+  readonly rng: Rng;
+  readonly log: Logger;
+  /** Folder of the spec file, for resolving relative paths in plugin options. */
+  readonly specDir: string;
+  /** Hub access: offline mode and cache location. */
+  readonly hub: HubSettings;
+}
+
+export interface HubSettings {
+  readonly offline: boolean;
+  readonly cacheDir: string;
+  readonly endpoint: string;
+  readonly token?: string;
+}

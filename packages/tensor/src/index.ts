@@ -1,0 +1,5 @@
+// Every package takes TensorFlow.js from here so one process holds one engine and one backend.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+
+export { tf };

@@ -1,0 +1,55 @@
+// One jest configuration for every package: swc compiles TypeScript with decorator metadata
+// (tsyringe needs it) and turns the few ESM-only dependencies into CommonJS for jest's runtime.
+const ESM_ONLY = ['hyparquet', 'hyparquet-writer'];
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+function workspaceSources() {
+  const root = path.resolve(__dirname, '..', '..');
+  const map = {};
+  for (const group of ['packages', 'plugins', 'tooling']) {
+    const dir = path.join(root, group);
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir)) {
+      const pkgFile = path.join(dir, name, 'package.json');
+      const src = path.join(dir, name, 'src', 'index.ts');
+      if (!fs.existsSync(pkgFile) || !fs.existsSync(src)) continue;
+      const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8'));
+      map[`^${pkg.name.replace(/[/@.-]/g, (c) => `\\${c}`)}$`] = src;
+    }
+  }
+  return map;
+}
+
+/** @param {string} rootDir */
+module.exports = function jestConfig(rootDir, overrides = {}) {
+  return {
+    rootDir,
+    testEnvironment: 'node',
+    roots: ['<rootDir>/src', '<rootDir>/test'].filter((p) =>
+      require('node:fs').existsSync(p.replace('<rootDir>', rootDir)),
+    ),
+    testMatch: ['**/*.test.ts'],
+    moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+    transform: {
+      '^.+\\.(t|j|mj|cj)s$': [
+        require.resolve('@swc/jest'),
+        {
+          jsc: {
+            parser: { syntax: 'typescript', decorators: true },
+            transform: { legacyDecorator: true, decoratorMetadata: true },
+            target: 'es2022',
+          },
+          module: { type: 'commonjs' },
+        },
+      ],
+    },
+    transformIgnorePatterns: [`/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(${ESM_ONLY.join('|')})/)`],
+    // Workspace packages resolve to their TypeScript sources, so a test always sees the code
+    // beside it and never a stale dist/.
+    moduleNameMapper: workspaceSources(),
+    testTimeout: 120000,
+    ...overrides,
+  };
+};
