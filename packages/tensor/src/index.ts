@@ -3,3 +3,5 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
 export { tf };
+export * from './safetensors';
+export * from './write-file-atomic';

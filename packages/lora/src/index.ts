@@ -1,0 +1,3 @@
+export * from './lora-adapter';
+export * from './install';
+export * from './peft-format';

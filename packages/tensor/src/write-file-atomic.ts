@@ -1,0 +1,10 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+/** Readers never see a half-written file: write a temp file beside it, then rename. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await fs.writeFile(tmp, data);
+  await fs.rename(tmp, file);
+}
