@@ -7,3 +7,4 @@ export * from './rng';
 export * from './logger';
 export * from './run-context';
 export * from './spec/lora';
+export * from './metrics';
