@@ -8,3 +8,4 @@ export * from './logger';
 export * from './run-context';
 export * from './spec/lora';
 export * from './metrics';
+export * from './optim';
