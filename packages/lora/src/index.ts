@@ -1,3 +1,4 @@
 export * from './lora-adapter';
 export * from './install';
 export * from './peft-format';
+export * from './install-peft';

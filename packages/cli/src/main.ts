@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import { Command, CommanderError } from 'commander';
+import { UserError } from '@bayes-peft/core';
+import { experimentCommand } from './commands/experiment';
+import { validateCommand } from './commands/validate';
+import { pluginsCommand } from './commands/plugins';
+import { logitsCommand } from './commands/logits';
+import { generateCommand } from './commands/generate';
+
+const { version } = require('../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('bayes-peft')
+    .description('Bayesian uncertainty for LoRA fine-tuned LLMs: train, sample, calibrate')
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError();
+  program.addCommand(experimentCommand());
+  program.addCommand(validateCommand());
+  program.addCommand(pluginsCommand());
+  program.addCommand(logitsCommand());
+  program.addCommand(generateCommand());
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. A user error prints its message alone. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof UserError || (e as Error)?.name === 'SafetensorsError') {
+      process.stderr.write(`error: ${(e as Error).message}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}

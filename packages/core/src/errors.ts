@@ -1,0 +1,40 @@
+/** Errors a user can act on: the CLI prints `message` alone (no stack) and exits non-zero. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** A bad value in a run spec, located by its YAML path and, when known, its line. */
+export class SpecError extends UserError {
+  constructor(
+    readonly file: string,
+    readonly issues: readonly SpecIssue[],
+  ) {
+    super(
+      `${file}: invalid run spec\n` +
+        issues.map((i) => `  ${i.line ? `line ${i.line}: ` : ''}${i.path || '(root)'}: ${i.message}`).join('\n'),
+    );
+    this.name = 'SpecError';
+  }
+}
+
+export interface SpecIssue {
+  /** Dotted YAML path, e.g. `wrapper.options.beta` or `lora.targets[2]`. */
+  readonly path: string;
+  readonly message: string;
+  readonly line?: number;
+}
+
+/** A training step produced a NaN or infinite loss. */
+export class NonFiniteLossError extends UserError {
+  constructor(readonly step: number, readonly values: Record<string, number>) {
+    super(
+      `non-finite loss at step ${step} (${Object.entries(values)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}); stopped, the last good checkpoint is kept`,
+    );
+    this.name = 'NonFiniteLossError';
+  }
+}

@@ -1,0 +1,94 @@
+import * as path from 'node:path';
+import { UserError } from './errors';
+import { isPlugin, PLUGIN_KINDS, type Plugin, type PluginKind } from './plugin';
+
+/** Short names a spec may use for the plugins this project publishes. */
+export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
+  backbone: { 'causal-lm': '@bayes-peft/backbone-causal-lm' },
+  wrapper: {
+    mle: '@bayes-peft/wrapper-mle',
+    blob: '@bayes-peft/wrapper-blob',
+  },
+  dataset: {
+    arc: '@bayes-peft/dataset-arc',
+    toy: '@bayes-peft/dataset-toy',
+  },
+  evaluator: {},
+  judge: {},
+};
+
+export interface ResolvedPlugin {
+  readonly plugin: Plugin;
+  /** How the spec named it, and where it was loaded from. */
+  readonly ref: string;
+  readonly source: string;
+}
+
+/**
+ * Turns a spec's plugin reference into a plugin object: a built-in short name (`blob`), an npm
+ * package name (`@someone/bayes-peft-wrapper-x`), or a local path (`./my-wrapper`). Packages
+ * resolve from the spec's folder, the working directory, then the CLI's own installation.
+ */
+export class PluginRegistry {
+  private readonly cache = new Map<string, ResolvedPlugin>();
+
+  constructor(private readonly searchPaths: readonly string[] = [process.cwd()]) {}
+
+  resolve(kind: PluginKind, ref: string, fromDir: string = process.cwd()): ResolvedPlugin {
+    const key = `${kind}:${ref}:${fromDir}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const builtin = BUILTIN_PLUGINS[kind][ref];
+    const isPath = ref.startsWith('.') || path.isAbsolute(ref);
+    const request = builtin ?? (isPath ? path.resolve(fromDir, ref) : ref);
+    let mod: unknown;
+    let source: string;
+    try {
+      source = require.resolve(request, { paths: isPath ? [fromDir] : [fromDir, ...this.searchPaths] });
+      mod = require(source);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((e as Error).message).includes(request)) throw e;
+      throw new UserError(this.unknownMessage(kind, ref, builtin, isPath));
+    }
+    const candidate = (mod as { default?: unknown }).default ?? mod;
+    if (!isPlugin(candidate)) {
+      throw new UserError(`${source} does not export a bayes-peft plugin (default export made by definePlugin)`);
+    }
+    if (candidate.kind !== kind) {
+      throw new UserError(`'${ref}' is a ${candidate.kind} plugin, but this spec section needs a ${kind}`);
+    }
+    const resolved = { plugin: candidate, ref, source };
+    this.cache.set(key, resolved);
+    return resolved;
+  }
+
+  /** Built-in short names of a kind whose package is installed. */
+  known(kind: PluginKind, fromDir: string = process.cwd()): string[] {
+    return Object.entries(BUILTIN_PLUGINS[kind])
+      .filter(([, pkg]) => this.installed(pkg, fromDir))
+      .map(([name]) => name);
+  }
+
+  /** Every installed built-in plugin with its kind and version. */
+  listInstalled(fromDir: string = process.cwd()): ResolvedPlugin[] {
+    const out: ResolvedPlugin[] = [];
+    for (const kind of PLUGIN_KINDS) for (const name of this.known(kind, fromDir)) out.push(this.resolve(kind, name, fromDir));
+    return out;
+  }
+
+  private installed(pkg: string, fromDir: string): boolean {
+    try {
+      require.resolve(pkg, { paths: [fromDir, ...this.searchPaths] });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private unknownMessage(kind: PluginKind, ref: string, builtin: string | undefined, isPath: boolean): string {
+    if (builtin) return `the built-in ${kind} plugin '${ref}' is not installed (npm package ${builtin})`;
+    if (isPath) return `no ${kind} plugin at ${ref}`;
+    const known = this.known(kind);
+    return `unknown ${kind} plugin '${ref}': not a built-in name and no npm package of that name is installed. Known ${kind} plugins: ${known.join(', ') || '(none)'}`;
+  }
+}

@@ -1,0 +1,274 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { initBackend } from '@bayes-peft/tensor';
+import { container as rootContainer } from 'tsyringe';
+import { stringify } from 'yaml';
+import type { Backbone, Dataset, McqExample, Metrics, Wrapper } from '../contracts';
+import { SpecError, UserError, type SpecIssue } from '../errors';
+import { consoleLogger, type Logger } from '../logger';
+import type { PluginKind } from '../plugin';
+import { PluginRegistry, type ResolvedPlugin } from '../registry';
+import { Rng } from '../rng';
+import type { HubSettings, RunContext } from '../run-context';
+import { loadSpecFile, toSpecIssue, type LoadedSpec, type ResolvedRun } from '../spec/load';
+import type { RunSpec } from '../spec/schema';
+import { TOKENS } from '../tokens';
+import { environmentInfo } from './env-info';
+import { evaluateMcq, predictionRow } from './evaluate';
+import { targetTokenIds } from './mcq-batch';
+import { Progress } from './progress';
+import { RUN_FILES, RunFolder } from './run-folder';
+import { trainingPlan, trainLoop } from './train-loop';
+
+export interface ExperimentOptions {
+  readonly log?: Logger;
+  /** Rerun runs whose folder is already complete. */
+  readonly force?: boolean;
+  /** Where plugin packages resolve from besides the spec's folder and the working directory. */
+  readonly searchPaths?: readonly string[];
+  readonly progress?: boolean;
+}
+
+export interface RunPlugins {
+  readonly backbone: ResolvedPlugin & { options: Record<string, unknown> };
+  readonly dataset: ResolvedPlugin & { options: Record<string, unknown> };
+  readonly wrapper: ResolvedPlugin & { options: Record<string, unknown> };
+}
+
+export interface PlannedRun extends ResolvedRun {
+  readonly id: string;
+  readonly plugins: RunPlugins;
+}
+
+export interface RunSummary {
+  readonly id: string;
+  readonly dir: string;
+  readonly wrapper: string;
+  readonly dataset: string;
+  readonly model: string;
+  readonly seed: number;
+  readonly metrics: Metrics;
+  readonly skipped: boolean;
+}
+
+/**
+ * Validates a spec completely (every run, every plugin's options) before anything is written,
+ * so a bad spec leaves no run folder behind.
+ */
+export async function planExperiment(specFile: string, options: ExperimentOptions = {}): Promise<{ loaded: LoadedSpec; runs: PlannedRun[] }> {
+  const loaded = await loadSpecFile(specFile);
+  const registry = new PluginRegistry([process.cwd(), ...(options.searchPaths ?? [])]);
+  const planned: PlannedRun[] = [];
+  const ids = new Map<string, number>();
+  for (const run of loaded.runs) {
+    const plugins = {
+      backbone: resolveWithOptions(registry, loaded, run, 'backbone', 'model'),
+      dataset: resolveWithOptions(registry, loaded, run, 'dataset', 'dataset'),
+      wrapper: resolveWithOptions(registry, loaded, run, 'wrapper', 'wrapper'),
+    };
+    let id = `${plugins.wrapper.plugin.name}-${plugins.dataset.plugin.name}-seed${run.spec.seed}`;
+    const n = ids.get(id) ?? 0;
+    ids.set(id, n + 1);
+    if (n > 0) id = `${id}-${n + 1}`;
+    planned.push({ ...run, id, plugins });
+  }
+  return { loaded, runs: planned };
+}
+
+function resolveWithOptions(registry: PluginRegistry, loaded: LoadedSpec, run: ResolvedRun, kind: PluginKind, section: 'model' | 'dataset' | 'wrapper') {
+  const ref = run.spec[section];
+  let resolved: ResolvedPlugin;
+  try {
+    resolved = registry.resolve(kind, ref.plugin, loaded.dir);
+  } catch (e) {
+    if (e instanceof UserError) {
+      throw new SpecError(loaded.file, [{ path: `${section}.plugin`, message: e.message, line: loaded.lineOf([section, 'plugin']) ?? loaded.lineOf([section]) }]);
+    }
+    throw e;
+  }
+  const parsed = resolved.plugin.options.safeParse(ref.options);
+  if (!parsed.success) {
+    const issues: SpecIssue[] = parsed.error.issues.map((issue) => toSpecIssue(issue, ref.options, loaded.lineOf, [section, 'options']));
+    throw new SpecError(loaded.file, issues);
+  }
+  return { ...resolved, options: parsed.data as Record<string, unknown> };
+}
+
+/** Runs every run of a spec in order; complete runs are skipped unless `force`. */
+export async function runExperiment(specFile: string, options: ExperimentOptions = {}): Promise<RunSummary[]> {
+  const log = options.log ?? consoleLogger;
+  const { loaded, runs } = await planExperiment(specFile, options);
+  const summaries: RunSummary[] = [];
+  log.info(`${loaded.file}: ${runs.length} run${runs.length === 1 ? '' : 's'}`);
+  for (const [i, run] of runs.entries()) {
+    log.info(`[${i + 1}/${runs.length}] ${run.id}`);
+    summaries.push(await executeRun(loaded, run, { ...options, log }));
+  }
+  return summaries;
+}
+
+export function hubSettings(spec: RunSpec): HubSettings {
+  const envOffline = ['1', 'true', 'yes'].includes(String(process.env.HF_HUB_OFFLINE ?? process.env.BAYES_PEFT_OFFLINE ?? '').toLowerCase());
+  return {
+    offline: spec.hub.offline || envOffline,
+    cacheDir:
+      spec.hub.cacheDir ??
+      process.env.BAYES_PEFT_CACHE ??
+      (process.env.HF_HOME ? path.join(process.env.HF_HOME, 'hub') : path.join(process.env.HOME ?? '.', '.cache', 'huggingface', 'hub')),
+    endpoint: spec.hub.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co',
+    token: process.env.HF_TOKEN,
+  };
+}
+
+async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: ExperimentOptions & { log: Logger }): Promise<RunSummary> {
+  const { spec, plugins } = run;
+  const log = options.log;
+  const folder = new RunFolder(path.resolve(spec.output, spec.name, run.id));
+  const summaryBase = {
+    id: run.id,
+    dir: folder.dir,
+    wrapper: plugins.wrapper.plugin.name,
+    dataset: plugins.dataset.plugin.name,
+    model: String(plugins.backbone.options.path ?? plugins.backbone.plugin.name),
+    seed: spec.seed,
+  };
+  if (!options.force && (await folder.isComplete())) {
+    const results = JSON.parse(await fs.readFile(folder.file(RUN_FILES.results), 'utf8'));
+    log.info(`  complete already (${folder.dir}); skipped. Pass --force to run it again.`);
+    return { ...summaryBase, metrics: results.metrics, skipped: true };
+  }
+
+  const backend = await initBackend(spec.backend, log);
+  const rng = new Rng(spec.seed);
+  const ctx: RunContext = { seed: spec.seed, rng, log, specDir: loaded.dir, hub: hubSettings(spec) };
+  const container = rootContainer.createChildContainer();
+  container.register(TOKENS.RunContext, { useValue: ctx });
+  container.register(TOKENS.LoraConfig, { useValue: spec.lora });
+  plugins.backbone.plugin.register(container, plugins.backbone.options);
+  plugins.dataset.plugin.register(container, plugins.dataset.options);
+  plugins.wrapper.plugin.register(container, plugins.wrapper.options);
+
+  let backbone: Backbone | null = null;
+  let wrapper: Wrapper | null = null;
+  const progress = new Progress(log, options.progress === false ? false : undefined);
+  const t0 = Date.now();
+  try {
+    // Everything that can fail on bad input happens before the run folder exists.
+    backbone = await container.resolve(TOKENS.BackboneLoader).load();
+    container.register(TOKENS.Backbone, { useValue: backbone });
+    const dataset: Dataset = container.resolve(TOKENS.Dataset);
+    if (dataset.kind !== 'mcq') throw new UserError(`dataset '${dataset.name}' is open-ended; this runner evaluates multiple-choice datasets only so far`);
+    const train: McqExample[] = spec.train.steps > 0 ? await dataset.load('train') : [];
+    const test = await dataset.load('test');
+    const targetIds = targetTokenIds(backbone.tokenizer, dataset.labels);
+    wrapper = container.resolve(TOKENS.Wrapper);
+    wrapper.attach(backbone);
+    if (spec.adapter) await wrapper.load(path.resolve(loaded.dir, spec.adapter));
+
+    await fs.mkdir(folder.dir, { recursive: true });
+    await folder.reset();
+    await folder.setState('running');
+    await folder.writeText(RUN_FILES.spec, resolvedSpecYaml(run));
+    const env = await environmentInfo({
+      backend: backend.name,
+      backendReasons: backend.reasons,
+      seed: spec.seed,
+      packages: ['@bayes-peft/core', '@bayes-peft/tensor', ...new Set([plugins.backbone, plugins.dataset, plugins.wrapper].map((p) => p.plugin.packageName ?? p.ref))],
+      searchPaths: [loaded.dir, process.cwd(), ...(options.searchPaths ?? [])],
+    });
+    await folder.writeJson(RUN_FILES.env, { ...env, run: run.id, assignment: run.assignment });
+
+    const evalArgs = {
+      wrapper,
+      backbone,
+      targetIds,
+      batchSize: spec.eval.batchSize ?? spec.train.batchSize,
+      maxSeqLen: spec.train.maxSeqLen,
+      bins: spec.eval.bins,
+      dropLast: spec.eval.dropLast,
+      progress,
+    };
+    const plan = trainingPlan(spec, train.length);
+    if (spec.train.steps > 0) {
+      wrapper.prepare(plan);
+      log.info(`  training: ${plan.totalSteps} steps of ${plan.batchSize} (${train.length} examples, ${plan.stepsPerEpoch} steps/epoch), test: ${test.length} examples`);
+    }
+    const w = wrapper;
+    await trainLoop({
+      wrapper: w,
+      backbone,
+      examples: train,
+      targetIds,
+      spec,
+      plan,
+      rng: rng.child('data-order'),
+      progress,
+      hooks: {
+        onLog: (step, epoch, result) => folder.appendJsonl(RUN_FILES.metrics, { phase: 'train', step, epoch, ...result }),
+        onEval: async (step) => {
+          const { metrics } = await evaluateMcq({ ...evalArgs, examples: test, phase: 'intermediate' });
+          await folder.appendJsonl(RUN_FILES.metrics, { phase: 'eval', step, ...metrics });
+          log.info(`  step ${step}: ${formatMetrics(metrics)}`);
+        },
+        onCheckpoint: (step) => saveCheckpoint(w, folder, step),
+      },
+    });
+    const { records, metrics } = await evaluateMcq({ ...evalArgs, examples: test, phase: 'final' });
+    await folder.appendJsonl(RUN_FILES.metrics, { phase: 'final', step: spec.train.steps, ...metrics });
+    await folder.writeJsonl(RUN_FILES.predictions, records.map(predictionRow));
+    const results = {
+      ...summaryBase,
+      dir: undefined,
+      run: run.id,
+      metrics,
+      steps: spec.train.steps,
+      elapsedSeconds: (Date.now() - t0) / 1000,
+      assignment: run.assignment,
+    };
+    await folder.writeJson(RUN_FILES.results, results);
+    await folder.setState('complete');
+    log.info(`  ${formatMetrics(metrics)}  -> ${folder.dir}`);
+    return { ...summaryBase, metrics, skipped: false };
+  } catch (e) {
+    if (await fs.access(folder.dir).then(() => true, () => false)) {
+      await folder.setState('failed', { error: (e as Error).message });
+    }
+    throw e;
+  } finally {
+    progress.close();
+    wrapper?.dispose();
+    backbone?.dispose();
+    container.clearInstances();
+  }
+}
+
+/** Saves into a fresh folder, then swaps it in, so adapter/ is always a whole checkpoint. */
+async function saveCheckpoint(wrapper: Wrapper, folder: RunFolder, step: number): Promise<void> {
+  const tmp = `${folder.adapterDir}.tmp`;
+  const old = `${folder.adapterDir}.old`;
+  await fs.rm(tmp, { recursive: true, force: true });
+  await wrapper.save(tmp);
+  await fs.writeFile(path.join(tmp, 'checkpoint.json'), `${JSON.stringify({ step })}\n`);
+  await fs.rm(old, { recursive: true, force: true });
+  await fs.rename(folder.adapterDir, old).catch(() => undefined);
+  await fs.rename(tmp, folder.adapterDir);
+  await fs.rm(old, { recursive: true, force: true });
+}
+
+function resolvedSpecYaml(run: PlannedRun): string {
+  const spec = {
+    ...run.spec,
+    model: { plugin: run.spec.model.plugin, options: run.plugins.backbone.options },
+    dataset: { plugin: run.spec.dataset.plugin, options: run.plugins.dataset.options },
+    wrapper: { plugin: run.spec.wrapper.plugin, options: run.plugins.wrapper.options },
+  };
+  const header = Object.keys(run.assignment).length ? `# matrix run: ${JSON.stringify(run.assignment)}\n` : '';
+  return header + stringify(spec);
+}
+
+export function formatMetrics(m: Metrics): string {
+  return ['acc', 'ece', 'nll', 'brier']
+    .filter((k) => k in m)
+    .map((k) => `${k} ${m[k].toFixed(4)}`)
+    .join('  ');
+}

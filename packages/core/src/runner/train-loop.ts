@@ -1,0 +1,88 @@
+import type { Backbone, McqExample, TrainingPlan, TrainStepResult, Wrapper } from '../contracts';
+import { NonFiniteLossError } from '../errors';
+import type { Rng } from '../rng';
+import type { RunSpec } from '../spec/schema';
+import { disposeMcqBatch, makeMcqBatch } from './mcq-batch';
+import type { Progress } from './progress';
+
+export interface TrainLoopHooks {
+  /** After every `logEvery` steps. */
+  onLog(step: number, epoch: number, result: TrainStepResult): Promise<void>;
+  /** After steps where an intermediate evaluation is due. */
+  onEval(step: number): Promise<void>;
+  /** After steps where a checkpoint is due (and never after a failed step). */
+  onCheckpoint(step: number): Promise<void>;
+}
+
+/** The facts a wrapper needs, derived from the spec and the training set (drop_last batches). */
+export function trainingPlan(spec: RunSpec, numTrainRows: number): TrainingPlan {
+  const t = spec.train;
+  const stepsPerEpoch = Math.floor(numTrainRows / t.batchSize);
+  return {
+    totalSteps: t.steps,
+    warmupSteps: t.steps * t.warmupRatio,
+    stepsPerEpoch,
+    batchSize: t.batchSize,
+    numTrainExamples: stepsPerEpoch * t.batchSize,
+    lr: t.lr,
+    weightDecay: t.weightDecay,
+    adamEpsilon: t.adamEpsilon,
+    optimizer: t.optimizer,
+  };
+}
+
+/**
+ * Exactly `plan.totalSteps` optimizer steps (the reference runs whole epochs past T with a zero
+ * learning rate: defect 24). Batches hold `batchSize` examples; each epoch is reshuffled from
+ * the run's RNG unless `train.shuffle` is false.
+ */
+export async function trainLoop(args: {
+  wrapper: Wrapper;
+  backbone: Backbone;
+  examples: readonly McqExample[];
+  targetIds: readonly number[];
+  spec: RunSpec;
+  plan: TrainingPlan;
+  rng: Rng;
+  hooks: TrainLoopHooks;
+  progress?: Progress;
+  startStep?: number;
+}): Promise<void> {
+  const { spec, plan } = args;
+  const T = plan.totalSteps;
+  if (T === 0) return;
+  if (plan.stepsPerEpoch === 0) {
+    throw new Error(`the training split has ${args.examples.length} examples, fewer than one batch of ${plan.batchSize}`);
+  }
+  const task = args.progress?.start('train', T, 'step');
+  let order: McqExample[] = [];
+  let epoch = -1;
+  try {
+    for (let step = args.startStep ?? 0; step < T; step++) {
+      const e = Math.floor(step / plan.stepsPerEpoch);
+      if (e !== epoch) {
+        epoch = e;
+        order = spec.train.shuffle ? args.rng.child(`epoch-${e}`).shuffle(args.examples) : [...args.examples];
+      }
+      const offset = (step % plan.stepsPerEpoch) * plan.batchSize;
+      const batch = makeMcqBatch(args.backbone, order.slice(offset, offset + plan.batchSize), args.targetIds, spec.train.maxSeqLen);
+      let result: TrainStepResult;
+      try {
+        result = args.wrapper.trainStep(batch, step);
+      } finally {
+        disposeMcqBatch(batch);
+      }
+      const bad = Object.entries(result).filter(([, v]) => typeof v === 'number' && !Number.isFinite(v));
+      if (bad.length > 0) throw new NonFiniteLossError(step + 1, Object.fromEntries(bad));
+      const done = step + 1;
+      task?.update(done, { loss: result.loss });
+      if (done % spec.train.logEvery === 0 || done === T) await args.hooks.onLog(done, epoch, result);
+      const evalDue = spec.train.evalEvery > 0 && done % spec.train.evalEvery === 0 && done < T;
+      if (evalDue) await args.hooks.onEval(done);
+      const ckptDue = spec.train.checkpointEvery > 0 ? done % spec.train.checkpointEvery === 0 : evalDue;
+      if (ckptDue || done === T) await args.hooks.onCheckpoint(done);
+    }
+  } finally {
+    task?.stop();
+  }
+}

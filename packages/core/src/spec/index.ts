@@ -1,0 +1,4 @@
+export * from './lora';
+export * from './schema';
+export * from './matrix';
+export * from './load';

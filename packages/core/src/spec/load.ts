@@ -1,0 +1,130 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { SpecError, UserError, type SpecIssue } from '../errors';
+import { expandMatrix, type MatrixAssignment } from './matrix';
+import { RunSpecSchema, type RunSpec } from './schema';
+
+/** One run of a (possibly matrix) spec, validated. */
+export interface ResolvedRun {
+  readonly spec: RunSpec;
+  /** The matrix values that produced this run ({} without a matrix). */
+  readonly assignment: MatrixAssignment;
+  /** The raw (pre-default) spec object of this run. */
+  readonly raw: Record<string, unknown>;
+}
+
+export interface LoadedSpec {
+  readonly file: string;
+  readonly dir: string;
+  readonly runs: readonly ResolvedRun[];
+  /** Locates a YAML path in the file, for plugin option errors found later. */
+  lineOf(yamlPath: (string | number)[]): number | undefined;
+}
+
+export async function loadSpecFile(file: string): Promise<LoadedSpec> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read run spec ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseSpec(text, file);
+}
+
+export function parseSpec(text: string, file = '<spec>'): LoadedSpec {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new SpecError(file, [{ path: '', line: e.linePos?.[0]?.line, message: `YAML syntax: ${e.message.split('\n')[0]}` }]);
+  }
+  const raw = doc.toJS() as unknown;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SpecError(file, [{ path: '', message: 'expected a mapping (model:, dataset:, wrapper:, ...)' }]);
+  }
+  const lineOf = (p: (string | number)[]) => lineOfPath(doc, lineCounter, p);
+  const { matrix, ...base } = raw as Record<string, unknown>;
+  const expansions = expandMatrix(base, matrix, (issues) => new SpecError(file, issues.map((i) => ({ ...i, line: lineOf(i.segments) }))));
+  const runs: ResolvedRun[] = [];
+  for (const { assignment, value } of expansions) {
+    const normalised = normaliseShorthands(value);
+    const parsed = RunSpecSchema.safeParse(normalised);
+    if (!parsed.success) {
+      const where = Object.keys(assignment).length ? ` (matrix run ${describeAssignment(assignment)})` : '';
+      throw new SpecError(
+        file + where,
+        parsed.error.issues.map((issue) => toSpecIssue(issue, normalised, lineOf)),
+      );
+    }
+    runs.push({ spec: parsed.data, assignment, raw: normalised });
+  }
+  return { file, dir: path.dirname(path.resolve(file)), runs, lineOf };
+}
+
+export function describeAssignment(a: MatrixAssignment): string {
+  return Object.entries(a)
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(', ');
+}
+
+/** `model: { path: ... }` (no `plugin:`) means the causal-LM backbone with those options. */
+function normaliseShorthands(spec: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...spec };
+  const model = out.model;
+  if (model && typeof model === 'object' && !Array.isArray(model) && !('plugin' in model)) {
+    out.model = { plugin: 'causal-lm', options: model };
+  }
+  return out;
+}
+
+export function toSpecIssue(issue: z.core.$ZodIssue, root: unknown, lineOf: (p: (string | number)[]) => number | undefined, prefix: (string | number)[] = []): SpecIssue {
+  const segments = [...prefix, ...(issue.path as (string | number)[])];
+  let message = issue.message;
+  const value = valueAt(root, issue.path as (string | number)[]);
+  if (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'invalid_format') {
+    message = `${message.replace(/^Invalid (input|option): /, '').replace(/, received \w+$/, '')}; got ${value === undefined ? 'nothing' : JSON.stringify(value)}`;
+  } else if (issue.code === 'unrecognized_keys') {
+    message = `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  } else if (issue.code === 'invalid_union') {
+    message = `expected a plugin name or { plugin, options }; got ${JSON.stringify(value)}`;
+  }
+  return { path: formatPath(segments), message, line: lineOf(segments) ?? lineOf(segments.slice(0, -1)) };
+}
+
+export function formatPath(segments: readonly (string | number | symbol)[]): string {
+  let out = '';
+  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out ? `.${String(s)}` : String(s);
+  return out;
+}
+
+function valueAt(root: unknown, segments: readonly (string | number)[]): unknown {
+  let v: unknown = root;
+  for (const s of segments) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[s];
+  }
+  return v;
+}
+
+function lineOfPath(doc: Document, counter: LineCounter, segments: (string | number)[]): number | undefined {
+  let node: unknown = doc.contents;
+  let keyNode: unknown = null;
+  for (const seg of segments) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+      if (!pair) return undefined;
+      keyNode = pair.key;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg];
+      keyNode = node;
+    } else {
+      return undefined;
+    }
+  }
+  const target = (node as Node | null)?.range ? node : keyNode;
+  const offset = (target as Node | null)?.range?.[0];
+  return offset === undefined ? undefined : counter.linePos(offset).line;
+}

@@ -1,0 +1,62 @@
+import type { SpecIssue } from '../errors';
+
+export type MatrixAssignment = Record<string, unknown>;
+
+/**
+ * `matrix:` maps dotted spec paths to lists; the spec expands to the cross product, each run
+ * taking one value per path (objects are merged into what the base spec has there).
+ *
+ *     matrix:
+ *       wrapper: [mle, blob]
+ *       seed: [1, 2, 3]
+ */
+export function expandMatrix(
+  base: Record<string, unknown>,
+  matrix: unknown,
+  fail: (issues: (SpecIssue & { segments: (string | number)[] })[]) => Error,
+): { assignment: MatrixAssignment; value: Record<string, unknown> }[] {
+  if (matrix === undefined || matrix === null) return [{ assignment: {}, value: base }];
+  if (typeof matrix !== 'object' || Array.isArray(matrix)) {
+    throw fail([{ path: 'matrix', segments: ['matrix'], message: 'expected a mapping of spec paths to lists of values' }]);
+  }
+  const axes = Object.entries(matrix as Record<string, unknown>);
+  for (const [key, values] of axes) {
+    if (!Array.isArray(values) || values.length === 0) {
+      throw fail([{ path: `matrix.${key}`, segments: ['matrix', key], message: `expected a non-empty list of values; got ${JSON.stringify(values)}` }]);
+    }
+    if (key === 'matrix' || key.split('.').some((s) => s === '')) {
+      throw fail([{ path: `matrix.${key}`, segments: ['matrix', key], message: 'not a spec path' }]);
+    }
+  }
+  let runs: { assignment: MatrixAssignment; value: Record<string, unknown> }[] = [{ assignment: {}, value: base }];
+  for (const [key, values] of axes) {
+    const next: typeof runs = [];
+    for (const run of runs) {
+      for (const v of values as unknown[]) {
+        next.push({ assignment: { ...run.assignment, [key]: v }, value: setPath(run.value, key.split('.'), v) });
+      }
+    }
+    runs = next;
+  }
+  return runs;
+}
+
+function setPath(obj: Record<string, unknown>, keys: string[], value: unknown): Record<string, unknown> {
+  const [head, ...rest] = keys;
+  const current = obj[head];
+  if (rest.length === 0) {
+    const merged = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+    return { ...obj, [head]: merged };
+  }
+  return { ...obj, [head]: setPath(isPlainObject(current) ? current : {}, rest, value) };
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = isPlainObject(out[k]) && isPlainObject(v) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { LoraConfigSchema } from './lora';
+
+/** `blob` or `{ plugin: blob, options: {...} }`: a plugin by short name, npm package or path. */
+export const PluginRefSchema = z.union([
+  z.string().min(1).transform((plugin) => ({ plugin, options: {} as Record<string, unknown> })),
+  z
+    .object({
+      plugin: z.string().min(1).describe('built-in short name, npm package name, or ./local/path'),
+      options: z.record(z.string(), z.unknown()).default({}).describe("validated by the plugin's own schema"),
+    })
+    .strict(),
+]);
+export type PluginRef = z.output<typeof PluginRefSchema>;
+
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+
+export const TrainSchema = z
+  .object({
+    steps: z.number().int().min(0).default(5000).describe('optimizer steps T (0 = evaluation only)'),
+    batchSize: z.number().int().positive().default(4),
+    lr: z.number().positive().default(1e-4).describe('AdamW learning rate'),
+    optimizer: z.enum(['adamw', 'adam', 'sgd']).default('adamw'),
+    weightDecay: z.number().min(0).default(0).describe('decoupled weight decay (MAP uses 1e-5)'),
+    adamEpsilon: z.number().positive().default(1e-6),
+    warmupRatio: z.number().min(0).max(1).default(0.06).describe('linear warmup over T * ratio steps, then linear decay to 0 at T'),
+    maxSeqLen: z.number().int().positive().default(300).describe('prompt tokens kept (from the end, so the answer cue survives)'),
+    shuffle: z.boolean().default(true).describe('reshuffle training examples each epoch from the run seed (the reference never shuffles: false)'),
+    evalEvery: z.number().int().min(0).default(0).describe('intermediate evaluation every k steps (0 = only the final one)'),
+    checkpointEvery: z.number().int().min(0).default(0).describe('save the adapter every k steps (0 = at evaluations and the end)'),
+    logEvery: z.number().int().positive().default(1).describe('write a metrics.jsonl line every k steps'),
+  })
+  .strict();
+
+export const EvalSchema = z
+  .object({
+    batchSize: z.number().int().positive().optional().describe('defaults to train.batchSize'),
+    bins: z.number().int().positive().default(15).describe('ECE bins'),
+    dropLast: z.boolean().default(false).describe('drop the last partial test batch as the reference does'),
+  })
+  .strict();
+
+export const HubSchema = z
+  .object({
+    offline: z.boolean().default(false).describe('use only the local cache (also HF_HUB_OFFLINE=1)'),
+    cacheDir: z.string().optional(),
+    endpoint: z.string().optional().describe('hub URL (also HF_ENDPOINT)'),
+  })
+  .strict();
+
+export const RunSpecSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[\w.-]+$/, 'letters, digits, _ . - only (it names a folder)')
+      .default('experiment'),
+    seed: z.number().int().min(0).default(1),
+    backend: z.enum(BACKENDS).default('auto'),
+    output: z.string().default('runs').describe('folder of run folders, relative to the working directory'),
+    hub: HubSchema.default({ offline: false }),
+    model: PluginRefSchema,
+    dataset: PluginRefSchema,
+    wrapper: PluginRefSchema,
+    adapter: z.string().optional().describe('PEFT adapter folder to start from (eval-only runs: train.steps 0), relative to the spec'),
+    lora: LoraConfigSchema.default({ r: 8, alpha: 16, dropout: 0, targets: ['q_proj', 'v_proj', 'lm_head'] }),
+    train: TrainSchema.default(TrainSchema.parse({})),
+    eval: EvalSchema.default(EvalSchema.parse({})),
+  })
+  .strict();
+
+export type RunSpec = z.output<typeof RunSpecSchema>;
