@@ -1,0 +1,118 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as BackendModule from './backend';
+
+const wasmPackage = require('@tensorflow/tfjs-backend-wasm');
+
+/**
+ * A fresh copy of the module, so each test starts with no engine chosen. tfjs itself is
+ * shared with the copy: one process holds one engine, as in production.
+ */
+function freshBackend(): typeof BackendModule {
+  let mod: typeof BackendModule | undefined;
+  jest.isolateModules(() => {
+    jest.doMock('@tensorflow/tfjs-core', () => tf);
+    jest.doMock('@tensorflow/tfjs-backend-wasm', () => wasmPackage);
+    mod = require('./backend');
+  });
+  return mod!;
+}
+
+/** Whether a native binding actually loads here (pnpm may install one without its addon). */
+function loads(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+  } catch {
+    return false;
+  }
+  try {
+    require(pkg);
+    return true;
+  } catch {
+    for (const k of tf.getKernelsForBackend('tensorflow')) tf.unregisterKernel(k.kernelName, 'tensorflow');
+    return false;
+  }
+}
+
+const nativeWorks = loads('@tensorflow/tfjs-node-gpu') || loads('@tensorflow/tfjs-node');
+
+describe('initBackend', () => {
+  const savedEnv = process.env.BAYES_PEFT_BACKEND;
+  beforeEach(() => {
+    delete process.env.BAYES_PEFT_BACKEND;
+  });
+  afterAll(() => {
+    if (savedEnv === undefined) delete process.env.BAYES_PEFT_BACKEND;
+    else process.env.BAYES_PEFT_BACKEND = savedEnv;
+  });
+
+  it('auto takes the best available engine and says why it skipped the better ones', async () => {
+    const { initBackend } = freshBackend();
+    const lines: string[] = [];
+    const choice = await initBackend('auto', (l) => lines.push(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^backend: ${choice.name}\\b`));
+    if (!nativeWorks) {
+      expect(choice.name).toBe('wasm');
+      expect(choice.reasons).toHaveLength(2);
+      expect(choice.reasons[0]).toMatch(/^tensorflow-gpu: @tensorflow\/tfjs-node-gpu (not installed|is installed without its native addon|failed to load)/);
+      expect(choice.reasons[1]).toMatch(/^tensorflow: @tensorflow\/tfjs-node (not installed|is installed without its native addon|failed to load)/);
+      expect(lines[0]).toBe(`backend: wasm [simd, single-threaded] (${choice.reasons.join('; ')})`);
+      expect(tf.getBackend()).toBe('wasm');
+    }
+    // The engine computes.
+    const y = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()[0]);
+    expect(y).toBe(11);
+  });
+
+  it('is idempotent: later calls return the first choice and log nothing', async () => {
+    const { initBackend } = freshBackend();
+    const lines: string[] = [];
+    const log = { info: (l: string) => lines.push(l) };
+    const a = await initBackend('cpu', log);
+    const b = await initBackend('auto', log);
+    const c = await initBackend('cpu', log);
+    expect(a.name).toBe('cpu');
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(lines).toEqual(['backend: cpu (requested)']);
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  it('switches when a different engine is named', async () => {
+    const { initBackend, currentBackend } = freshBackend();
+    const lines: string[] = [];
+    await initBackend('cpu', (l) => lines.push(l));
+    const w = await initBackend('wasm', (l) => lines.push(l));
+    expect(w.name).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect((await currentBackend())?.name).toBe('wasm');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^backend: wasm \[(no )?simd, (single-)?threaded\] \(requested\)$/);
+  });
+
+  it('BAYES_PEFT_BACKEND overrides auto but not an explicit request', async () => {
+    process.env.BAYES_PEFT_BACKEND = 'cpu';
+    const first = freshBackend();
+    expect((await first.initBackend('auto', () => {})).name).toBe('cpu');
+    expect((await first.initBackend('auto', () => {})).requested).toBe('cpu');
+    const second = freshBackend();
+    expect((await second.initBackend('wasm', () => {})).name).toBe('wasm');
+  });
+
+  it('rejects a bad BAYES_PEFT_BACKEND value with the allowed names', () => {
+    process.env.BAYES_PEFT_BACKEND = 'webgpu';
+    const { initBackend } = freshBackend();
+    expect(() => initBackend('auto')).toThrow(/BAYES_PEFT_BACKEND='webgpu' is not one of auto, tensorflow-gpu, tensorflow, wasm, cpu/);
+  });
+
+  it('an explicit request for an unusable native engine fails and says why', async () => {
+    if (nativeWorks) return; // this machine has a working binding: nothing to check
+    const { initBackend, currentBackend } = freshBackend();
+    await expect(initBackend('tensorflow', () => {})).rejects.toThrow(
+      /^backend tensorflow was requested but is unavailable: @tensorflow\/tfjs-node (not installed|is installed without|failed to load)/,
+    );
+    // A failed request leaves nothing chosen, so a later call can still succeed.
+    expect(await currentBackend()).toBeNull();
+    expect((await initBackend('cpu', () => {})).name).toBe('cpu');
+  });
+});
