@@ -1,0 +1,3 @@
+export * from './toy-backbone';
+export * from './toy-tokenizer';
+export * from './helpers';
