@@ -1,0 +1,173 @@
+import { tf } from '@bayes-peft/tensor';
+import type {
+  Backbone,
+  EncodedBatch,
+  ForwardContext,
+  ForwardOptions,
+  GenerateOptions,
+  GenerationResult,
+  LinearSite,
+  TokenBatch,
+} from '@bayes-peft/core';
+import { causalBias } from './attention';
+import type { CausalLmConfig } from './config';
+import { batchToTensors, encodeTexts } from './encode';
+import { generate } from './generate';
+import type { LayerCache, RopeInputs } from './layer';
+import { Linear } from './linear';
+import { rmsNorm } from './norm';
+import { inverseFrequencies, RopeTables } from './rope';
+import type { HfTokenizer } from './tokenizer';
+import type { ModelWeights } from './weights';
+
+/** Per-layer keys and values of an incremental decode. */
+export type KvCache = LayerCache[];
+
+/** Inputs of one decoder pass; everything on the device is owned by the caller's tidy. */
+export interface DecoderInput {
+  /** int32 [B, T]. */
+  readonly ids: tf.Tensor2D;
+  /** int32 [B, T] RoPE positions. */
+  readonly positions: tf.Tensor2D;
+  /** A host-side upper bound of `positions`, to size the RoPE tables without a read-back. */
+  readonly maxPosition: number;
+  /** [B, 1, T, Tpast + T] additive attention bias. */
+  readonly bias: tf.Tensor4D;
+  readonly past: KvCache | null;
+}
+
+/**
+ * A Llama-family decoder (Llama 2/3, Mistral, Qwen2) with an adapter site on every projection
+ * and on the head. Weights are frozen float32 tensors; adapters installed on `sites()` by a
+ * wrapper take part in every forward and generation.
+ */
+export class CausalLm implements Backbone {
+  /** Default `maxLength` of encode() (left truncation). */
+  readonly maxSeqLen: number;
+  private readonly siteList: readonly Linear[];
+  private readonly rope: RopeTables;
+  private disposed = false;
+
+  constructor(
+    readonly id: string,
+    readonly config: CausalLmConfig,
+    readonly tokenizer: HfTokenizer,
+    private readonly weights: ModelWeights,
+    options: { maxSeqLen?: number } = {},
+  ) {
+    this.maxSeqLen = options.maxSeqLen ?? config.maxPositionEmbeddings;
+    this.siteList = [...weights.layers.flatMap((l) => l.linears()), weights.lmHead];
+    this.rope = new RopeTables(inverseFrequencies(config), config.headDim);
+  }
+
+  /** Every q/k/v/o/gate/up/down projection by layer, then lm_head, under their Hugging Face names. */
+  sites(): readonly LinearSite[] {
+    return this.siteList;
+  }
+
+  site(name: string): LinearSite {
+    const s = this.siteList.find((x) => x.name === name);
+    if (!s) throw new Error(`${this.id} has no site '${name}'`);
+    return s;
+  }
+
+  encode(texts: readonly string[], options: { maxLength?: number; addSpecialTokens?: boolean } = {}): EncodedBatch {
+    return encodeTexts(this.tokenizer, texts, { maxLength: options.maxLength ?? this.maxSeqLen, addSpecialTokens: options.addSpecialTokens });
+  }
+
+  toTensors(batch: EncodedBatch): TokenBatch {
+    this.assertLive();
+    return batchToTensors(batch, this.config.vocabSize);
+  }
+
+  /**
+   * Logits of a left-padded batch: [B, V] at the last position ('last'), [B, columns.length]
+   * when `columns` is given, or [B, T, V] ('all'). RoPE positions come from the mask
+   * (cumsum - 1), so a padded prompt gets the logits it gets alone. Differentiable with respect
+   * to adapter variables; every intermediate is released.
+   */
+  forward(batch: TokenBatch, options: ForwardOptions): tf.Tensor {
+    this.assertLive();
+    const { inputIds, attentionMask } = batch;
+    if (inputIds.rank !== 2 || attentionMask.rank !== 2 || inputIds.shape.some((d, i) => d !== attentionMask.shape[i])) {
+      throw new Error(`forward: inputIds [${inputIds.shape}] and attentionMask [${attentionMask.shape}] must both be [B, T]`);
+    }
+    if (options.columns && options.output !== 'last') throw new Error("forward: 'columns' needs output 'last'");
+    return tf.tidy(() => {
+      const [b, t] = inputIds.shape;
+      const mask = attentionMask.dtype === 'int32' ? attentionMask : tf.cast(attentionMask, 'int32');
+      // transformers' generate: position_ids = cumsum(mask) - 1 (padding clamped to 0, never read).
+      const positions = tf.maximum(tf.sub(tf.cumsum(mask, 1), tf.scalar(1, 'int32')), tf.scalar(0, 'int32')) as tf.Tensor2D;
+      const { hidden } = this.decode(
+        { ids: inputIds, positions, maxPosition: t - 1, bias: causalBias(mask, this.config.slidingWindow), past: null },
+        options.ctx,
+      );
+      if (options.output === 'all') return this.weights.lmHead.apply(hidden, options.ctx);
+      const last = tf.reshape(tf.slice(hidden, [0, t - 1, 0], [b, 1, this.config.hiddenSize]), [b, this.config.hiddenSize]) as tf.Tensor2D;
+      return this.head(last, options.ctx, options.columns);
+    });
+  }
+
+  async generate(batch: EncodedBatch, options: GenerateOptions): Promise<GenerationResult[]> {
+    this.assertLive();
+    return generate(this, batch, options);
+  }
+
+  /**
+   * Embedding, decoder layers and final norm: hidden states [B, T, hidden]. With `past`, the
+   * inputs continue the cached sequence; the returned cache covers past and new positions.
+   */
+  decode(input: DecoderInput, ctx: ForwardContext): { hidden: tf.Tensor3D; cache: KvCache } {
+    const c = this.config;
+    const { cos, sin } = this.rope.lookup(input.positions, input.maxPosition);
+    const scale = 1 / Math.sqrt(c.headDim);
+    const rope: RopeInputs = { cos, sin, qCos: tf.mul(cos, scale), qSin: tf.mul(sin, scale) };
+    let h = tf.gather(this.weights.embed, input.ids) as tf.Tensor as tf.Tensor3D;
+    const cache: KvCache = [];
+    this.weights.layers.forEach((layer, i) => {
+      const out = layer.forward(h, rope, input.bias, ctx, input.past ? input.past[i] : null);
+      h = out.h;
+      cache.push(out.cache);
+    });
+    return { hidden: rmsNorm(h, this.weights.norm, c.rmsNormEps) as tf.Tensor3D, cache };
+  }
+
+  /**
+   * Head logits of final hidden states [B, hidden]. For a subset of columns without an lm_head
+   * adapter only those rows of the head weight are multiplied ([B, C] instead of [B, V]); with
+   * an adapter the full logits are computed and the columns picked by a one-hot matmul, which
+   * (unlike gather) has a gradient every backend implements.
+   */
+  head(last: tf.Tensor2D, ctx: ForwardContext, columns?: readonly number[]): tf.Tensor2D {
+    const lmHead = this.weights.lmHead;
+    if (!columns) return lmHead.apply(last, ctx) as tf.Tensor2D;
+    const v = lmHead.outFeatures;
+    for (const col of columns) {
+      if (!Number.isInteger(col) || col < 0 || col >= v) throw new Error(`forward: column ${col} is outside the vocabulary [0, ${v})`);
+    }
+    if (!lmHead.adapter) {
+      const idx = tf.tensor1d(columns as number[], 'int32');
+      const rows = tf.gather(lmHead.weight, idx) as tf.Tensor2D;
+      const y = tf.matMul(last, rows, false, true);
+      return (lmHead.bias ? tf.add(y, tf.gather(lmHead.bias, idx)) : y) as tf.Tensor2D;
+    }
+    const select = new Float32Array(v * columns.length);
+    columns.forEach((col, j) => (select[col * columns.length + j] = 1));
+    return tf.matMul(lmHead.apply(last, ctx) as tf.Tensor2D, tf.tensor2d(select, [v, columns.length]));
+  }
+
+  /** Frees the weights and RoPE tables. Adapters belong to their wrapper and are left alone. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const layer of this.weights.layers) layer.dispose();
+    this.weights.embed.dispose();
+    this.weights.norm.dispose();
+    this.weights.lmHead.weight.dispose();
+    this.rope.dispose();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error(`backbone ${this.id} has been disposed`);
+  }
+}

@@ -1,0 +1,59 @@
+import { inject, injectable, type DependencyContainer, type InjectionToken } from 'tsyringe';
+import { z } from 'zod';
+import { definePlugin, TOKENS, type Backbone, type BackboneLoader, type RunContext } from '@bayes-peft/core';
+import { loadCausalLm } from './load';
+
+// Read at run time: package.json sits outside the compiled sources.
+const pkg = require('../package.json') as { name: string; version: string };
+
+export const CausalLmOptions = z
+  .object({
+    path: z
+      .string()
+      .min(1)
+      .describe('Hugging Face model folder (relative to the spec file) or hub id, e.g. HuggingFaceTB/SmolLM2-135M'),
+    revision: z.string().min(1).optional().describe('hub branch, tag or commit when path is a hub id (default: main)'),
+    maxSeqLen: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("longest tokenized prompt; longer ones keep their last tokens (default: the model's max_position_embeddings)"),
+  })
+  .strict()
+  .describe('Llama-family causal LM (llama, mistral, qwen2 model_type)');
+export type CausalLmOptions = z.output<typeof CausalLmOptions>;
+
+export const CAUSAL_LM_OPTIONS = Symbol.for('bayes-peft.backbone-causal-lm.options') as InjectionToken<CausalLmOptions>;
+
+/** Loads the backbone named by the spec, with the run's hub settings, log and spec folder. */
+@injectable()
+export class CausalLmLoader implements BackboneLoader {
+  constructor(
+    @inject(TOKENS.RunContext) private readonly run: RunContext,
+    @inject(CAUSAL_LM_OPTIONS) private readonly options: CausalLmOptions,
+  ) {}
+
+  load(): Promise<Backbone> {
+    return loadCausalLm(this.options.path, {
+      hub: this.run.hub,
+      revision: this.options.revision,
+      baseDir: this.run.specDir,
+      maxSeqLen: this.options.maxSeqLen,
+      log: this.run.log,
+    });
+  }
+}
+
+export default definePlugin({
+  kind: 'backbone',
+  name: 'causal-lm',
+  version: pkg.version,
+  description: 'Llama-family decoder (Llama 2/3, Mistral, Qwen2) on TensorFlow.js with adapter sites on every projection and lm_head',
+  packageName: pkg.name,
+  options: CausalLmOptions,
+  register(container: DependencyContainer, options: CausalLmOptions) {
+    container.register(CAUSAL_LM_OPTIONS, { useValue: options });
+    container.register(TOKENS.BackboneLoader, { useClass: CausalLmLoader });
+  },
+});
