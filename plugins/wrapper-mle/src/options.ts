@@ -6,7 +6,7 @@ import { z } from 'zod';
  * optimizer, weight decay (MAP = weight decay 1e-5), warmup and epsilon come from the run's
  * training plan, rank/alpha/targets from its `lora:` section.
  */
-export const MleOptions = z.object({}).strict().default({}).describe('MLE (and MAP via training.weightDecay) has no wrapper options');
+export const MleOptions = z.object({}).strict().default({}).describe('MLE (and MAP via train.weightDecay) has no wrapper options');
 export type MleOptions = z.output<typeof MleOptions>;
 
 export const MLE_OPTIONS = Symbol.for('bayes-peft.wrapper-mle.options') as InjectionToken<MleOptions>;
