@@ -1,3 +1,5 @@
+// tsyringe reads constructor parameter types through the Reflect metadata API: load the polyfill first.
+import 'reflect-metadata';
 import { inject, injectable, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 import { definePlugin, TOKENS, type Backbone, type BackboneLoader, type RunContext } from '@bayes-peft/core';

@@ -59,10 +59,16 @@ export function describeShared(name: string, fn: () => void): void {
       });
     });
   } else {
-    console.log(`skipping '${name}': ${SHARED} not found (models and golden fixtures live beside the repo; CI always has them)`);
+    if (!announced) {
+      announced = true;
+      console.log(`skipping the tests that need ${SHARED}: not found (models and golden fixtures live beside the repo; CI always has them)`);
+    }
     describe.skip(name, fn);
   }
 }
+
+/** One skip line per test file (each file has its own copy of this module). */
+let announced = false;
 
 /** The tests run on wasm: the cpu backend is ~40x slower. */
 export async function useWasm(): Promise<void> {
