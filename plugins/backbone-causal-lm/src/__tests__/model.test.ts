@@ -167,7 +167,7 @@ describeShared('CausalLm on stories260K (tied) and tiny-qwen2 (untied, biased)',
       for (const [name, g] of Object.entries(grads)) {
         const d = g.dataSync();
         expect(Array.from(d).every(Number.isFinite)).toBe(true);
-        norms[name] = Math.sqrt(d.reduce((s, x) => s + x * x, 0));
+        norms[name] = Math.sqrt(Array.from(d).reduce((s, x) => s + x * x, 0));
       }
       for (const l of loras) {
         expect(norms[l.B.name]).toBeGreaterThan(0);
