@@ -127,7 +127,8 @@ export class HubRepo {
   private async download(commit: string, file: string, etag: string, info: NonNullable<Awaited<ReturnType<typeof fileDownloadInfo>>>): Promise<void> {
     const { log } = this.settings;
     const blobPath = this.cache.blobPath(etag);
-    const incomplete = `${blobPath}.incomplete`;
+    // Unique per process: two processes filling one cache never write the same temporary file.
+    const incomplete = `${blobPath}.${process.pid}-${Math.random().toString(36).slice(2, 8)}.incomplete`;
     await fs.mkdir(path.dirname(blobPath), { recursive: true });
     const started = Date.now();
     log.info(`hub: downloading ${this.repo}/${file} (${formatBytes(info.size)})`);

@@ -135,7 +135,13 @@ export function pickSplitFiles(paths: readonly string[], query: SplitQuery, card
       return { files: [], why: `no folder named '${query.config}'${dirs.length ? ` (folders with data: ${dirs.join(', ')})` : ''}` };
     }
   }
-  return pickByName(scoped, query.split);
+  const pick = pickByName(scoped, query.split);
+  if (query.config && query.config !== 'default') return pick;
+  // No config named: files of several top-level folders (configs) would mix; take `default` or ask.
+  const groups = new Set(pick.files.map((p) => (p.includes('/') ? p.split('/')[0] : '')));
+  if (groups.size <= 1) return pick;
+  if (groups.has('default')) return { files: pick.files.filter((p) => p.startsWith('default/')) };
+  return { files: [], why: `split '${query.split}' exists in several folders (configs?): ${[...groups].map((g) => g || '(top level)').join(', ')}; choose a config` };
 }
 
 function chooseCardConfig(card: CardConfig[], name: string | undefined): { config: CardConfig } | { why: string } {
