@@ -24,6 +24,8 @@ export class HubRepo {
   readonly cache: RepoCache;
   /** Set when the hub is unreachable and the cache answers instead; the reason, for messages. */
   private cacheOnly: string | null;
+  /** Blob names from the listing (`commit:path` -> sha256 for LFS files, git oid otherwise): the Python cache's names. */
+  private readonly listedOids = new Map<string, string>();
 
   constructor(
     readonly repo: string,
@@ -83,7 +85,10 @@ export class HubRepo {
     const out: RepoFile[] = [];
     try {
       for await (const entry of listFiles({ repo: this.repoRef, recursive: true, revision: commit, hubUrl: this.settings.endpoint, fetch: this.settings.fetch })) {
-        if (entry.type === 'file') out.push({ path: entry.path, size: entry.lfs?.size ?? entry.size });
+        if (entry.type !== 'file') continue;
+        out.push({ path: entry.path, size: entry.lfs?.size ?? entry.size });
+        const oid = entry.lfs?.oid ?? entry.oid;
+        if (oid) this.listedOids.set(`${commit}:${entry.path}`, oid);
       }
     } catch (e) {
       throw this.wrap(e, 'file listing');
@@ -119,7 +124,9 @@ export class HubRepo {
       }
       throw new HubError(`${this.label} has no file '${file}' at revision ${revision} (${commit.slice(0, 12)})`);
     }
-    const etag = normalizeEtag(info.etag);
+    // The listing's oid is what the Python library names the blob (X-Linked-Etag, seen before any
+    // CDN redirect); fetch follows redirects, so the ETag we see may be the CDN's own.
+    const etag = this.listedOids.get(`${commit}:${file}`) ?? normalizeEtag(info.etag);
     if (!(await exists(this.cache.blobPath(etag)))) await this.download(commit, file, etag, info);
     return this.cache.link(commit, file, etag);
   }
