@@ -74,9 +74,6 @@ export class DecoderLayer {
   dispose(): void {
     this.parts.inputNorm.dispose();
     this.parts.postAttentionNorm.dispose();
-    for (const l of this.linears()) {
-      l.weight.dispose();
-      l.bias?.dispose();
-    }
+    for (const l of this.linears()) l.dispose();
   }
 }

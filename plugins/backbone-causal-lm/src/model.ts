@@ -122,7 +122,7 @@ export class CausalLm implements Backbone {
     const { cos, sin } = this.rope.lookup(input.positions, input.maxPosition);
     const scale = 1 / Math.sqrt(c.headDim);
     const rope: RopeInputs = { cos, sin, qCos: tf.mul(cos, scale), qSin: tf.mul(sin, scale) };
-    let h = tf.gather(this.weights.embed, input.ids) as tf.Tensor as tf.Tensor3D;
+    let h = this.embed(input.ids);
     const cache: KvCache = [];
     this.weights.layers.forEach((layer, i) => {
       const out = layer.forward(h, rope, input.bias, ctx, input.past ? input.past[i] : null);
@@ -132,9 +132,19 @@ export class CausalLm implements Backbone {
     return { hidden: rmsNorm(h, this.weights.norm, c.rmsNormEps) as tf.Tensor3D, cache };
   }
 
+  /** Token embeddings [B, T, hidden] of int32 ids [B, T]. */
+  private embed(ids: tf.Tensor2D): tf.Tensor3D {
+    const [b, t] = ids.shape;
+    const hidden = this.config.hiddenSize;
+    if (this.weights.embedLayout === 'rows') return tf.gather(this.weights.embed, ids) as tf.Tensor as tf.Tensor3D;
+    // Tied weights are stored as the head's kernel [hidden, vocab]: gather columns, then transpose.
+    const columns = tf.gather(this.weights.embed, tf.reshape(ids, [b * t]), 1);
+    return tf.reshape(tf.transpose(columns), [b, t, hidden]);
+  }
+
   /**
    * Head logits of final hidden states [B, hidden]. For a subset of columns without an lm_head
-   * adapter only those rows of the head weight are multiplied ([B, C] instead of [B, V]); with
+   * adapter only those columns of the head kernel are multiplied ([B, C] instead of [B, V]); with
    * an adapter the full logits are computed and the columns picked by a one-hot matmul, which
    * (unlike gather) has a gradient every backend implements.
    */
@@ -147,8 +157,7 @@ export class CausalLm implements Backbone {
     }
     if (!lmHead.adapter) {
       const idx = tf.tensor1d(columns as number[], 'int32');
-      const rows = tf.gather(lmHead.weight, idx) as tf.Tensor2D;
-      const y = tf.matMul(last, rows, false, true);
+      const y = tf.matMul(last, tf.gather(lmHead.kernel, idx, 1) as tf.Tensor2D);
       return (lmHead.bias ? tf.add(y, tf.gather(lmHead.bias, idx)) : y) as tf.Tensor2D;
     }
     const select = new Float32Array(v * columns.length);
@@ -163,7 +172,7 @@ export class CausalLm implements Backbone {
     for (const layer of this.weights.layers) layer.dispose();
     this.weights.embed.dispose();
     this.weights.norm.dispose();
-    this.weights.lmHead.weight.dispose();
+    this.weights.lmHead.dispose();
     this.rope.dispose();
   }
 

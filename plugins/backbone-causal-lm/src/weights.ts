@@ -9,8 +9,12 @@ import { Linear } from './linear';
 
 /** The decoder's parameters on the device. */
 export interface ModelWeights {
-  /** [vocab, hidden]; also the head's weight when embeddings are tied. */
+  /**
+   * Token embeddings: [vocab, hidden] rows, or with tied embeddings the head's kernel
+   * [hidden, vocab] (one copy serves both; lookups gather its columns).
+   */
   readonly embed: tf.Tensor2D;
+  readonly embedLayout: 'rows' | 'columns';
   readonly layers: DecoderLayer[];
   readonly norm: tf.Tensor1D;
   readonly lmHead: Linear;
@@ -48,10 +52,17 @@ export async function loadWeights(dir: string, config: CausalLmConfig): Promise<
     const c = config;
     const qOut = c.numHeads * c.headDim;
     const kvOut = c.numKeyValueHeads * c.headDim;
+    // Projections are stored as kernels W^T (see Linear): transposed once here, on the device.
+    const kernel = (name: string, out: number, inF: number): tf.Tensor2D => {
+      const w = take<tf.Rank.R2>(name, [out, inF]);
+      const k = tf.transpose(w);
+      w.dispose();
+      uploaded.push(k);
+      return k;
+    };
     const linear = (prefix: string, kind: SiteKind, layer: number, out: number, inF: number, bias: boolean): Linear =>
-      new Linear(prefix, kind, layer, take<tf.Rank.R2>(`${prefix}.weight`, [out, inF]), bias ? take<tf.Rank.R1>(`${prefix}.bias`, [out]) : null);
+      new Linear(prefix, kind, layer, kernel(`${prefix}.weight`, out, inF), bias ? take<tf.Rank.R1>(`${prefix}.bias`, [out]) : null);
 
-    const embed = take<tf.Rank.R2>('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
     const layers: DecoderLayer[] = [];
     for (let i = 0; i < c.numLayers; i++) {
       const p = `model.layers.${i}`;
@@ -77,11 +88,14 @@ export async function loadWeights(dir: string, config: CausalLmConfig): Promise<
     if (!c.tieWordEmbeddings && !host.has('lm_head.weight')) {
       throw new ModelLoadError(dir, `weight 'lm_head.weight' is missing from ${files} (config.json has tie_word_embeddings false)`);
     }
-    // Tied: transformers points lm_head at the embedding matrix (a checkpoint's own copy is ignored).
-    const lmHead = c.tieWordEmbeddings
-      ? new Linear('lm_head', 'lm_head', null, embed, null)
-      : new Linear('lm_head', 'lm_head', null, take<tf.Rank.R2>('lm_head.weight', [c.vocabSize, c.hiddenSize]), null);
-    return { embed, layers, norm, lmHead };
+    if (c.tieWordEmbeddings) {
+      // Tied: transformers points lm_head at the embedding matrix (a checkpoint's own copy is ignored).
+      const shared = kernel('model.embed_tokens.weight', c.vocabSize, c.hiddenSize);
+      return { embed: shared, embedLayout: 'columns', layers, norm, lmHead: new Linear('lm_head', 'lm_head', null, shared, null) };
+    }
+    const embed = take<tf.Rank.R2>('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
+    const lmHead = new Linear('lm_head', 'lm_head', null, kernel('lm_head.weight', c.vocabSize, c.hiddenSize), null);
+    return { embed, embedLayout: 'rows', layers, norm, lmHead };
   } catch (e) {
     for (const t of uploaded) t.dispose();
     throw e;

@@ -5,6 +5,13 @@ import { leftPad } from '../encode';
 import { loadCausalLm } from '../load';
 import type { CausalLm } from '../model';
 import { describeShared, maxAbsDiff, modelDir, useWasm } from './shared';
+import { parseSafetensors } from '@bayes-peft/tensor';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+function readSafetensorsSync(dir: string) {
+  return parseSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'model.safetensors')))).tensors;
+}
 
 const evalCtx = (): ForwardContext => ({ training: false, rng: new Rng(0) });
 const PROMPTS = ['Once upon a time', 'The little dog was very happy because', 'Lily'];
@@ -51,10 +58,18 @@ describeShared('CausalLm on stories260K (tied) and tiny-qwen2 (untied, biased)',
     expect([k0.outFeatures, k0.inFeatures]).toEqual([4 * 8, 64]);
     const head = sites[sites.length - 1];
     expect([head.name, head.kind, head.layerIndex, head.outFeatures, head.inFeatures]).toEqual(['lm_head', 'lm_head', null, 512, 64]);
-    // Tied: lm_head's weight is the embedding matrix itself.
-    expect(head.weight).toBe((stories as unknown as { weights: { embed: tf.Tensor } }).weights.embed);
+    // Tied: lm_head's weight is the embedding matrix; one device copy serves both.
+    const internals = (m: CausalLm) => (m as unknown as { weights: { embed: tf.Tensor; lmHead: { kernel: tf.Tensor } } }).weights;
+    expect(internals(stories).lmHead.kernel).toBe(internals(stories).embed);
+    const embedding = (readSafetensorsSync(modelDir('stories260K')) as Map<string, { data: Float32Array }>).get('model.embed_tokens.weight')!.data;
+    expect(Array.from(head.weight.dataSync())).toEqual(Array.from(embedding));
+    expect(head.weight.shape).toEqual([512, 64]);
     const qwenHead = qwen.sites()[qwen.sites().length - 1];
-    expect(qwenHead.weight).not.toBe((qwen as unknown as { weights: { embed: tf.Tensor } }).weights.embed);
+    expect(internals(qwen).lmHead.kernel).not.toBe(internals(qwen).embed);
+    expect(qwenHead.weight.shape).toEqual([512, 64]);
+    const q0 = qwen.sites()[0];
+    const q0File = (readSafetensorsSync(modelDir('tiny-qwen2')) as Map<string, { data: Float32Array }>).get('model.layers.0.self_attn.q_proj.weight')!.data;
+    expect(Array.from(q0.weight.dataSync())).toEqual(Array.from(q0File));
     expect(qwen.config).toMatchObject({ modelType: 'qwen2', headDim: 16, qkvBias: true, outputBias: false, tieWordEmbeddings: false });
   });
 
