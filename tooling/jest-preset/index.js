@@ -22,6 +22,31 @@ function workspaceSources() {
   return map;
 }
 
+/**
+ * ESM-only packages whose `exports` offer only an `import` condition, which jest's CommonJS
+ * resolver ignores: point the bare specifier at the package's Node entry (swc then transforms it).
+ */
+function esmOnlyEntries(rootDir) {
+  const map = {};
+  for (const name of ESM_ONLY) {
+    let dir = rootDir;
+    for (;;) {
+      const candidate = path.join(dir, 'node_modules', name, 'package.json');
+      if (fs.existsSync(candidate)) {
+        const pkg = JSON.parse(fs.readFileSync(candidate, 'utf8'));
+        const entry = pkg.exports?.['.']?.default;
+        const file = typeof entry === 'string' ? entry : entry?.import ?? entry?.default ?? pkg.main;
+        if (file) map[`^${name}$`] = path.join(fs.realpathSync(path.dirname(candidate)), file);
+        break;
+      }
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  return map;
+}
+
 /** @param {string} rootDir */
 module.exports = function jestConfig(rootDir, overrides = {}) {
   return {
@@ -48,7 +73,7 @@ module.exports = function jestConfig(rootDir, overrides = {}) {
     transformIgnorePatterns: [`/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(${ESM_ONLY.join('|')})/)`],
     // Workspace packages resolve to their TypeScript sources, so a test always sees the code
     // beside it and never a stale dist/.
-    moduleNameMapper: workspaceSources(),
+    moduleNameMapper: { ...workspaceSources(), ...esmOnlyEntries(rootDir) },
     testTimeout: 120000,
     ...overrides,
   };

@@ -29,12 +29,21 @@ export interface SpecIssue {
 
 /** A training step produced a NaN or infinite loss. */
 export class NonFiniteLossError extends UserError {
-  constructor(readonly step: number, readonly values: Record<string, number>) {
+  /** `step` counts from 1; `detail` says what state the parameters were left in. */
+  constructor(readonly step: number, readonly values: Record<string, number>, detail?: string) {
     super(
       `non-finite loss at step ${step} (${Object.entries(values)
         .map(([k, v]) => `${k}=${v}`)
-        .join(', ')}); stopped, the last good checkpoint is kept`,
+        .join(', ')})${detail ? `; ${detail}` : ''}; stopped, the last good checkpoint is kept`,
     );
     this.name = 'NonFiniteLossError';
+  }
+}
+
+/** The user stopped a run; its last checkpoint lets the same command resume it. */
+export class RunInterruptedError extends UserError {
+  constructor(readonly step: number, readonly totalSteps: number) {
+    super(`interrupted after step ${step} of ${totalSteps}; a checkpoint was saved: run the same command again to resume`);
+    this.name = 'RunInterruptedError';
   }
 }

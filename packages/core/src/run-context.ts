@@ -13,9 +13,13 @@ export interface RunContext {
   readonly hub: HubSettings;
 }
 
+/**
+ * The run spec's explicit hub choices. Anything left undefined falls back to the environment
+ * (HF_HUB_OFFLINE, HF_ENDPOINT, HF_HOME, ...) inside @bayes-peft/hub.
+ */
 export interface HubSettings {
-  readonly offline: boolean;
-  readonly cacheDir: string;
-  readonly endpoint: string;
+  readonly offline?: boolean;
+  readonly cacheDir?: string;
+  readonly endpoint?: string;
   readonly token?: string;
 }

@@ -14,9 +14,9 @@ export interface LoraShape {
  */
 export class LoraAdapter implements Adapter {
   /** [r, in] */
-  readonly A: tf.Variable<tf.Rank.R2>;
+  readonly A: tf.Variable;
   /** [out, r] */
-  readonly B: tf.Variable<tf.Rank.R2>;
+  readonly B: tf.Variable;
   readonly scaling: number;
 
   constructor(readonly site: LinearSite, readonly shape: LoraShape, rng: Rng, namePrefix = 'lora') {
@@ -24,8 +24,11 @@ export class LoraAdapter implements Adapter {
     const bound = 1 / Math.sqrt(fanIn);
     const a = new Float32Array(shape.r * fanIn);
     for (let i = 0; i < a.length; i++) a[i] = (2 * rng.next() - 1) * bound;
-    this.A = tf.variable(tf.tensor2d(a, [shape.r, fanIn]), true, `${namePrefix}/${site.name}/A`);
-    this.B = tf.variable(tf.zeros([fanOut, shape.r]), true, `${namePrefix}/${site.name}/B`);
+    // tf.variable copies its initial value; tidy frees the temporaries (variables survive it).
+    [this.A, this.B] = tf.tidy(() => [
+      tf.variable(tf.tensor2d(a, [shape.r, fanIn]), true, `${namePrefix}/${site.name}/A`),
+      tf.variable(tf.zeros([fanOut, shape.r]), true, `${namePrefix}/${site.name}/B`),
+    ]);
     this.scaling = shape.alpha / shape.r;
   }
 
@@ -38,7 +41,7 @@ export class LoraAdapter implements Adapter {
   }
 
   /** x [..., in] -> x A^T [..., r]. */
-  down(x: tf.Tensor, A: tf.Tensor2D = this.A): tf.Tensor {
+  down(x: tf.Tensor, A: tf.Tensor = this.A): tf.Tensor {
     return linear(x, A);
   }
 
@@ -62,7 +65,7 @@ export class LoraAdapter implements Adapter {
 }
 
 /** x [..., in] times W^T for W [out, in]: [..., out]. */
-export function linear(x: tf.Tensor, W: tf.Tensor2D): tf.Tensor {
+export function linear(x: tf.Tensor, W: tf.Tensor): tf.Tensor {
   const inF = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
   const y = tf.matMul(tf.reshape(x, [-1, inF]), W, false, true);

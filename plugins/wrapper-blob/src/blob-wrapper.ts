@@ -21,6 +21,7 @@ import {
   type TrainingPlan,
   type TrainStepResult,
   type Wrapper,
+  NonFiniteLossError,
 } from '@bayes-peft/core';
 import { inject, injectable } from 'tsyringe';
 import { installLora, loadPeftAdapter, peftKey, savePeftAdapter, takeTensor } from '@bayes-peft/lora';
@@ -32,12 +33,12 @@ import { BLOB_OPTIONS, type BlobOptions } from './options';
 let instances = 0;
 
 /** Optimizer state of a BLoB run, for resuming (not part of the PEFT adapter). */
-export interface BlobTrainingState {
+export type BlobTrainingState = {
   /** AdamW (the plan's optimizer) on A, B; with compat.rhoSgdOnly false also on rho. */
   readonly optimizer: OptimizerState;
   /** The KL SGD (compat.rhoSgdOnly only; SGD has no buffers but keeps step counts). */
   readonly klOptimizer: OptimizerState | null;
-}
+};
 
 /**
  * BLoB, Bayesian Low-Rank Adaptation by Backpropagation (REFERENCE-SPEC 4.5): LoRA whose A is
@@ -382,7 +383,7 @@ function pick(grads: tf.NamedTensorMap, vars: readonly tf.Variable[]): tf.NamedT
 }
 
 function nonFinite(term: 'nll' | 'kl', value: number, step: number, state: string): Error {
-  return new Error(`blob: the training loss is not finite at step ${step} (${term} = ${value}); ${state}`);
+  return new NonFiniteLossError(step + 1, { [term]: value }, `blob: ${state}`);
 }
 
 /** The saved adapter must have the rank, alpha and targets this run's LoRA was installed with. */

@@ -20,6 +20,7 @@ import {
   type TrainStepResult,
   type Wrapper,
   type EvalPhase,
+  NonFiniteLossError,
 } from '@bayes-peft/core';
 import { inject, injectable } from 'tsyringe';
 import { installLora, loadPeftAdapter, peftKey, savePeftAdapter, takeTensor, type LoraAdapter } from '@bayes-peft/lora';
@@ -29,9 +30,9 @@ import { MLE_OPTIONS, type MleOptions } from './options';
 let instances = 0;
 
 /** Optimizer state of a wrapper, for resuming a run (not part of the PEFT adapter). */
-export interface MleTrainingState {
+export type MleTrainingState = {
   readonly optimizer: OptimizerState;
-}
+};
 
 /**
  * Maximum-likelihood LoRA (REFERENCE-SPEC 4.2); MAP is the same with training weight decay 1e-5.
@@ -98,7 +99,7 @@ export class MleWrapper implements Wrapper {
         }, vars);
         const v = value.dataSync()[0];
         if (!Number.isFinite(v)) {
-          throw new Error(`mle: the training loss is ${v} at step ${step} (nll); the adapter was not updated`);
+          throw new NonFiniteLossError(step + 1, { nll: v }, 'mle: the adapter was not updated');
         }
         optimizer.step(grads, lr);
         tf.dispose(grads);

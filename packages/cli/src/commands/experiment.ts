@@ -10,7 +10,21 @@ export function experimentCommand(): Command {
     .option('--no-progress', 'plain log lines instead of progress bars')
     .option('--json', 'print the run summaries as JSON lines instead of a table', false)
     .action(async (spec: string, opts: { force: boolean; progress: boolean; json: boolean }) => {
-      const runs = await runExperiment(spec, { force: opts.force, progress: opts.progress, searchPaths: CLI_SEARCH_PATHS });
+      // First Ctrl-C: finish the current step, checkpoint, exit (the same command resumes).
+      // A second one exits at once.
+      const controller = new AbortController();
+      const onSigint = () => {
+        if (controller.signal.aborted) process.exit(130);
+        process.stderr.write('\ninterrupting after the current step (Ctrl-C again to quit now)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      let runs;
+      try {
+        runs = await runExperiment(spec, { force: opts.force, progress: opts.progress, searchPaths: CLI_SEARCH_PATHS, signal: controller.signal });
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
       if (opts.json) for (const r of runs) process.stdout.write(`${JSON.stringify(r)}\n`);
       else process.stdout.write(`\n${summaryTable(runs)}\n`);
     });

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { consoleLogger, hubSettings, RunSpecSchema, UserError, type Backbone } from '@bayes-peft/core';
+import { consoleLogger, UserError, type Backbone } from '@bayes-peft/core';
 import { initBackend } from '@bayes-peft/tensor';
 import { loadCausalLm } from '@bayes-peft/backbone-causal-lm';
 import { installPeftAdapter } from '@bayes-peft/lora';
@@ -22,8 +22,7 @@ export function withModelOptions(cmd: Command): Command {
 /** Backend, backbone and (optionally) adapter, as a run would set them up. */
 export async function openModel(opts: ModelOptions): Promise<Backbone> {
   await initBackend(opts.backend as 'auto', consoleLogger);
-  const hub = hubSettings(RunSpecSchema.shape.hub.parse({ offline: !!opts.offline }) as never as Parameters<typeof hubSettings>[0]);
-  const backbone = await loadCausalLm(opts.model, { hub, log: consoleLogger });
+  const backbone = await loadCausalLm(opts.model, { hub: opts.offline ? { offline: true } : {}, log: consoleLogger });
   if (opts.adapter) await installPeftAdapter(backbone, opts.adapter);
   return backbone;
 }

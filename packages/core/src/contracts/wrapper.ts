@@ -1,4 +1,5 @@
 import type { tf } from '@bayes-peft/tensor';
+import type { OptimizerState } from '../optim/optimizer';
 import type { Backbone, EncodedBatch, GenerateOptions, GenerationResult, TokenBatch } from './backbone';
 
 /** A batch of multiple-choice examples ready for the device. Owned by the runner. */
@@ -32,6 +33,9 @@ export interface TrainStepResult {
   readonly [metric: string]: number;
 }
 
+/** Host copies of a wrapper's optimizers, by a name of the wrapper's choosing. */
+export type TrainingState = { readonly [name: string]: OptimizerState | null };
+
 export type EvalPhase = 'intermediate' | 'final';
 
 export interface PredictOptions {
@@ -62,6 +66,12 @@ export interface Wrapper {
   /** Writes the adapter(s) in the PEFT layout. */
   save(dir: string): Promise<void>;
   load(dir: string): Promise<void>;
+  /**
+   * Optimizer states by name after the last step, so an interrupted run resumes where its last
+   * checkpoint left it. A wrapper without them restarts interrupted runs from step 0.
+   */
+  getTrainingState?(): TrainingState | null;
+  setTrainingState?(state: TrainingState): void;
   /** Trainable tensors, for leak checks and inspection. */
   variables(): tf.Variable[];
   dispose(): void;

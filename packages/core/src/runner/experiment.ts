@@ -1,10 +1,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { initBackend } from '@bayes-peft/tensor';
+import { initBackend, readSafetensors, writeSafetensors } from '@bayes-peft/tensor';
 import { container as rootContainer } from 'tsyringe';
 import { stringify } from 'yaml';
 import type { Backbone, Dataset, McqExample, Metrics, Wrapper } from '../contracts';
-import { SpecError, UserError, type SpecIssue } from '../errors';
+import { RunInterruptedError, SpecError, UserError, type SpecIssue } from '../errors';
 import { consoleLogger, type Logger } from '../logger';
 import type { PluginKind } from '../plugin';
 import { PluginRegistry, type ResolvedPlugin } from '../registry';
@@ -13,6 +13,7 @@ import type { HubSettings, RunContext } from '../run-context';
 import { loadSpecFile, toSpecIssue, type LoadedSpec, type ResolvedRun } from '../spec/load';
 import type { RunSpec } from '../spec/schema';
 import { TOKENS } from '../tokens';
+import { decodeOptimizerStates, encodeOptimizerStates, type OptimizerState } from '../optim/optimizer';
 import { environmentInfo } from './env-info';
 import { evaluateMcq, predictionRow } from './evaluate';
 import { targetTokenIds } from './mcq-batch';
@@ -27,6 +28,8 @@ export interface ExperimentOptions {
   /** Where plugin packages resolve from besides the spec's folder and the working directory. */
   readonly searchPaths?: readonly string[];
   readonly progress?: boolean;
+  /** Stops the current run after its current step, with a checkpoint to resume from. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunPlugins {
@@ -107,16 +110,12 @@ export async function runExperiment(specFile: string, options: ExperimentOptions
   return summaries;
 }
 
-export function hubSettings(spec: RunSpec): HubSettings {
-  const envOffline = ['1', 'true', 'yes'].includes(String(process.env.HF_HUB_OFFLINE ?? process.env.BAYES_PEFT_OFFLINE ?? '').toLowerCase());
+/** The spec's explicit hub choices; the hub package fills the rest from the environment. */
+export function hubSettings(spec: RunSpec, specDir = process.cwd()): HubSettings {
   return {
-    offline: spec.hub.offline || envOffline,
-    cacheDir:
-      spec.hub.cacheDir ??
-      process.env.BAYES_PEFT_CACHE ??
-      (process.env.HF_HOME ? path.join(process.env.HF_HOME, 'hub') : path.join(process.env.HOME ?? '.', '.cache', 'huggingface', 'hub')),
-    endpoint: spec.hub.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co',
-    token: process.env.HF_TOKEN,
+    offline: spec.hub.offline,
+    cacheDir: spec.hub.cacheDir === undefined ? undefined : path.resolve(specDir, spec.hub.cacheDir),
+    endpoint: spec.hub.endpoint,
   };
 }
 
@@ -140,7 +139,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
 
   const backend = await initBackend(spec.backend, log);
   const rng = new Rng(spec.seed);
-  const ctx: RunContext = { seed: spec.seed, rng, log, specDir: loaded.dir, hub: hubSettings(spec) };
+  const ctx: RunContext = { seed: spec.seed, rng, log, specDir: loaded.dir, hub: hubSettings(spec, loaded.dir) };
   const container = rootContainer.createChildContainer();
   container.register(TOKENS.RunContext, { useValue: ctx });
   container.register(TOKENS.LoraConfig, { useValue: spec.lora });
@@ -165,8 +164,13 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
     wrapper.attach(backbone);
     if (spec.adapter) await wrapper.load(path.resolve(loaded.dir, spec.adapter));
 
-    await fs.mkdir(folder.dir, { recursive: true });
-    await folder.reset();
+    const plan = trainingPlan(spec, train.length);
+    if (spec.train.steps > 0) wrapper.prepare(plan);
+    const resumeStep = options.force ? 0 : await resumeFromCheckpoint(wrapper, folder, spec.train.steps, log);
+    if (resumeStep === 0) {
+      await fs.mkdir(folder.dir, { recursive: true });
+      await folder.reset();
+    }
     await folder.setState('running');
     await folder.writeText(RUN_FILES.spec, resolvedSpecYaml(run));
     const env = await environmentInfo({
@@ -188,9 +192,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
       dropLast: spec.eval.dropLast,
       progress,
     };
-    const plan = trainingPlan(spec, train.length);
     if (spec.train.steps > 0) {
-      wrapper.prepare(plan);
       log.info(`  training: ${plan.totalSteps} steps of ${plan.batchSize} (${train.length} examples, ${plan.stepsPerEpoch} steps/epoch), test: ${test.length} examples`);
     }
     const w = wrapper;
@@ -203,6 +205,8 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
       plan,
       rng: rng.child('data-order'),
       progress,
+      startStep: resumeStep,
+      signal: options.signal,
       hooks: {
         onLog: (step, epoch, result) => folder.appendJsonl(RUN_FILES.metrics, { phase: 'train', step, epoch, ...result }),
         onEval: async (step) => {
@@ -231,7 +235,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
     return { ...summaryBase, metrics, skipped: false };
   } catch (e) {
     if (await fs.access(folder.dir).then(() => true, () => false)) {
-      await folder.setState('failed', { error: (e as Error).message });
+      await folder.setState(e instanceof RunInterruptedError ? 'interrupted' : 'failed', { error: (e as Error).message });
     }
     throw e;
   } finally {
@@ -242,17 +246,65 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
   }
 }
 
-/** Saves into a fresh folder, then swaps it in, so adapter/ is always a whole checkpoint. */
+/**
+ * Saves adapter and optimizer state into a fresh folder, then swaps it in, so adapter/ is always
+ * one whole checkpoint.
+ */
 async function saveCheckpoint(wrapper: Wrapper, folder: RunFolder, step: number): Promise<void> {
   const tmp = `${folder.adapterDir}.tmp`;
   const old = `${folder.adapterDir}.old`;
   await fs.rm(tmp, { recursive: true, force: true });
   await wrapper.save(tmp);
-  await fs.writeFile(path.join(tmp, 'checkpoint.json'), `${JSON.stringify({ step })}\n`);
+  const state = wrapper.getTrainingState?.();
+  let stateIndex: unknown = null;
+  if (state) {
+    const present = Object.fromEntries(Object.entries(state).filter(([, v]) => v !== null)) as Record<string, OptimizerState>;
+    const { tensors, index } = encodeOptimizerStates(present);
+    await writeSafetensors(path.join(tmp, TRAINING_STATE), tensors);
+    stateIndex = index;
+  }
+  await fs.writeFile(path.join(tmp, CHECKPOINT), `${JSON.stringify({ step, trainingState: stateIndex })}\n`);
   await fs.rm(old, { recursive: true, force: true });
   await fs.rename(folder.adapterDir, old).catch(() => undefined);
   await fs.rename(tmp, folder.adapterDir);
   await fs.rm(old, { recursive: true, force: true });
+}
+
+const CHECKPOINT = 'checkpoint.json';
+const TRAINING_STATE = 'training_state.safetensors';
+
+/**
+ * Continues an interrupted run from its last checkpoint when the wrapper can restore its
+ * optimizers; returns the step to start from (0: start over).
+ */
+async function resumeFromCheckpoint(wrapper: Wrapper, folder: RunFolder, totalSteps: number, log: Logger): Promise<number> {
+  let checkpoint: { step: number; trainingState: Parameters<typeof decodeOptimizerStates>[0] | null };
+  try {
+    checkpoint = JSON.parse(await fs.readFile(path.join(folder.adapterDir, CHECKPOINT), 'utf8'));
+  } catch {
+    return 0;
+  }
+  const step = checkpoint.step;
+  if (!(step > 0 && step < totalSteps) || !checkpoint.trainingState || !wrapper.setTrainingState) {
+    if (step > 0) log.info(`  an earlier attempt stopped at step ${step}; it cannot be resumed here, starting over`);
+    return 0;
+  }
+  await wrapper.load(folder.adapterDir);
+  const { tensors } = await readSafetensors(path.join(folder.adapterDir, TRAINING_STATE));
+  wrapper.setTrainingState(decodeOptimizerStates(checkpoint.trainingState, tensors));
+  // Keep the log of the steps the checkpoint covers; later lines belong to the lost attempt.
+  const metricsFile = folder.file(RUN_FILES.metrics);
+  const lines = await fs.readFile(metricsFile, 'utf8').then((t) => t.split('\n').filter(Boolean), () => []);
+  const kept = lines.filter((l) => {
+    try {
+      return (JSON.parse(l) as { step: number }).step <= step;
+    } catch {
+      return false;
+    }
+  });
+  await folder.writeText(RUN_FILES.metrics, kept.map((l) => `${l}\n`).join(''));
+  log.info(`  resuming from the checkpoint at step ${step} of ${totalSteps}`);
+  return step;
 }
 
 function resolvedSpecYaml(run: PlannedRun): string {

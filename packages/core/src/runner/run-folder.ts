@@ -12,7 +12,7 @@ export const RUN_FILES = {
   adapter: 'adapter',
 } as const;
 
-export type RunState = 'running' | 'failed' | 'complete';
+export type RunState = 'running' | 'interrupted' | 'failed' | 'complete';
 
 /**
  * One run's folder. Every file a reader may take as final is written atomically; results.json

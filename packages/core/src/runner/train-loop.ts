@@ -1,5 +1,5 @@
 import type { Backbone, McqExample, TrainingPlan, TrainStepResult, Wrapper } from '../contracts';
-import { NonFiniteLossError } from '../errors';
+import { NonFiniteLossError, RunInterruptedError } from '../errors';
 import type { Rng } from '../rng';
 import type { RunSpec } from '../spec/schema';
 import { disposeMcqBatch, makeMcqBatch } from './mcq-batch';
@@ -47,6 +47,8 @@ export async function trainLoop(args: {
   hooks: TrainLoopHooks;
   progress?: Progress;
   startStep?: number;
+  /** Aborting stops after the current step with a checkpoint, so the run can resume. */
+  signal?: AbortSignal;
 }): Promise<void> {
   const { spec, plan } = args;
   const T = plan.totalSteps;
@@ -81,6 +83,8 @@ export async function trainLoop(args: {
       if (evalDue) await args.hooks.onEval(done);
       const ckptDue = spec.train.checkpointEvery > 0 ? done % spec.train.checkpointEvery === 0 : evalDue;
       if (ckptDue || done === T) await args.hooks.onCheckpoint(done);
+      else if (args.signal?.aborted) await args.hooks.onCheckpoint(done);
+      if (args.signal?.aborted && done < T) throw new RunInterruptedError(done, T);
     }
   } finally {
     task?.stop();

@@ -42,9 +42,9 @@ export const EvalSchema = z
 
 export const HubSchema = z
   .object({
-    offline: z.boolean().default(false).describe('use only the local cache (also HF_HUB_OFFLINE=1)'),
-    cacheDir: z.string().optional(),
-    endpoint: z.string().optional().describe('hub URL (also HF_ENDPOINT)'),
+    offline: z.boolean().optional().describe('use only the local cache (default: HF_HUB_OFFLINE / BAYES_PEFT_OFFLINE, else false)'),
+    cacheDir: z.string().optional().describe('hub cache folder (default: BAYES_PEFT_CACHE, HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)'),
+    endpoint: z.string().optional().describe('hub URL (default: HF_ENDPOINT, else https://huggingface.co)'),
   })
   .strict();
 
@@ -57,7 +57,7 @@ export const RunSpecSchema = z
     seed: z.number().int().min(0).default(1),
     backend: z.enum(BACKENDS).default('auto'),
     output: z.string().default('runs').describe('folder of run folders, relative to the working directory'),
-    hub: HubSchema.default({ offline: false }),
+    hub: HubSchema.default({}),
     model: PluginRefSchema,
     dataset: PluginRefSchema,
     wrapper: PluginRefSchema,
