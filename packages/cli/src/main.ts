@@ -6,6 +6,7 @@ import { validateCommand } from './commands/validate';
 import { pluginsCommand } from './commands/plugins';
 import { logitsCommand } from './commands/logits';
 import { generateCommand } from './commands/generate';
+import { optionsCommand } from './commands/options';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   program.addCommand(pluginsCommand());
   program.addCommand(logitsCommand());
   program.addCommand(generateCommand());
+  program.addCommand(optionsCommand());
   return program;
 }
 

@@ -90,7 +90,8 @@ export function toSpecIssue(issue: z.core.$ZodIssue, root: unknown, lineOf: (p: 
   } else if (issue.code === 'invalid_union') {
     message = `expected a plugin name or { plugin, options }; got ${JSON.stringify(value)}`;
   }
-  return { path: formatPath(segments), message, line: lineOf(segments) ?? lineOf(segments.slice(0, -1)) };
+  const at = issue.code === 'unrecognized_keys' ? [...segments, issue.keys[0]] : segments;
+  return { path: formatPath(segments), message, line: lineOf(at) ?? lineOf(segments) ?? lineOf(segments.slice(0, -1)) };
 }
 
 export function formatPath(segments: readonly (string | number | symbol)[]): string {

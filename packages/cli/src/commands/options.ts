@@ -1,0 +1,66 @@
+import { Command } from 'commander';
+import { EvalSchema, HubSchema, LoraConfigSchema, PluginRegistry, RunSpecSchema, TrainSchema, UserError, describeOptions, optionsMarkdown, PLUGIN_KINDS, type PluginKind } from '@bayes-peft/core';
+import { z } from 'zod';
+import { CLI_SEARCH_PATHS } from '../search-paths';
+import { RUN_SPEC_INTRO } from './run-spec-intro';
+
+export function optionsCommand(): Command {
+  return new Command('options')
+    .description("show a plugin's options (or the run spec's own sections) with types and defaults")
+    .argument('[plugin]', 'plugin short name or package (e.g. blob, arc, causal-lm)')
+    .option('--run-spec-doc', 'print the whole run-spec reference (docs/run-spec.md)', false)
+    .action((name: string | undefined, opts: { runSpecDoc: boolean }) => {
+      if (opts.runSpecDoc) {
+        process.stdout.write(runSpecDoc());
+        return;
+      }
+      if (!name) {
+        process.stdout.write(coreSections());
+        return;
+      }
+      const registry = new PluginRegistry([process.cwd(), ...CLI_SEARCH_PATHS]);
+      for (const kind of PLUGIN_KINDS) {
+        if (registry.known(kind).includes(name) || kind === guessKind(name)) {
+          const { plugin } = registry.resolve(kind, name);
+          process.stdout.write(`${plugin.kind} plugin '${plugin.name}' ${plugin.version} (${plugin.packageName ?? ''})\n${plugin.description}\n\n`);
+          process.stdout.write(optionsMarkdown(describeOptions(plugin.options)));
+          return;
+        }
+      }
+      throw new UserError(`no installed plugin named '${name}' (see: bayes-peft plugins)`);
+    });
+}
+
+function guessKind(name: string): PluginKind | null {
+  const m = /(wrapper|dataset|backbone|judge|evaluator)-/.exec(name);
+  return (m?.[1] as PluginKind) ?? null;
+}
+
+function coreSections(): string {
+  const top = z.object({
+    name: RunSpecSchema.shape.name,
+    seed: RunSpecSchema.shape.seed,
+    backend: RunSpecSchema.shape.backend,
+    output: RunSpecSchema.shape.output,
+    adapter: RunSpecSchema.shape.adapter,
+  });
+  const sections: [string, z.ZodType][] = [
+    ['top level', top],
+    ['train:', TrainSchema],
+    ['eval:', EvalSchema],
+    ['lora:', LoraConfigSchema],
+    ['hub:', HubSchema],
+  ];
+  return sections.map(([title, schema]) => `### ${title}\n\n${optionsMarkdown(describeOptions(schema))}`).join('\n');
+}
+
+/** docs/run-spec.md: generated, so it always lists every option with its default. */
+export function runSpecDoc(): string {
+  const registry = new PluginRegistry([process.cwd(), ...CLI_SEARCH_PATHS]);
+  const parts = [RUN_SPEC_INTRO, '## The spec\'s own sections\n', coreSections(), '\n## Plugin options\n'];
+  parts.push('Each plugin validates its `options:` with its own schema; unknown keys are errors.\n');
+  for (const { plugin } of registry.listInstalled()) {
+    parts.push(`\n### ${plugin.kind} \`${plugin.name}\` (${plugin.packageName ?? ''})\n\n${plugin.description}\n\n${optionsMarkdown(describeOptions(plugin.options))}`);
+  }
+  return parts.join('\n').replace(/\n{3,}/g, '\n\n');
+}
