@@ -1,0 +1,278 @@
+// `pnpm bench`: one child process per model (so peak RSS is per model), a table or JSON lines on
+// stdout, progress on stderr. Exit 0 unless something is broken; speed never fails it.
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { format } from 'node:util';
+import type { BenchResult } from './harness';
+import { DEFAULT_MODELS, MODELS, defaultCacheDir, isModelName, locateModel, type ModelName } from './models';
+import { formatTables } from './table';
+
+const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+
+export const USAGE = `usage: pnpm bench [options]
+
+Times BLoB (LoRA r 8, alpha 16 on q_proj, v_proj, lm_head) on seeded random prompts, batch 4,
+sequence 128: ms per training step, evaluation examples/s with 10 weight samples, peak RSS.
+Each model runs in its own child process.
+
+options:
+  --models a,b        models to run: ${MODELS.join(', ')} (default: ${DEFAULT_MODELS.join(',')})
+  --steps N           timed training steps, median reported (default 3)
+  --warmup N          untimed training steps first (default 1)
+  --eval-batches N    timed evaluation batches, median reported (default 2)
+  --eval-warmup N     untimed evaluation batches first (default 1)
+  --batch N           batch size (default 4)
+  --seq N             prompt length in tokens (default 128)
+  --backend NAME      ${BACKEND_CHOICES.join('|')} (default: auto, which honours $BAYES_PEFT_BACKEND)
+  --seed N            seed of the prompts and of BLoB's random draws (default 0)
+  --profile [K]       also profile one training step (tf.profile) and list its top K kernels (default 12)
+  --cache-dir DIR     where the random models are made (default: $BAYES_PEFT_CACHE/bench or
+                      node_modules/.cache/bayes-peft)
+  --json              one JSON object per line per model instead of the table
+  -h, --help          this text`;
+
+export interface CliArgs {
+  models: ModelName[];
+  steps: number;
+  warmup: number;
+  evalBatches: number;
+  evalWarmup: number;
+  batch: number;
+  seq: number;
+  backend: (typeof BACKEND_CHOICES)[number];
+  seed: number;
+  profileTop: number;
+  cacheDir: string | null;
+  json: boolean;
+  help: boolean;
+  /** Internal: run this one model in this process and print its JSON line. */
+  only: ModelName | null;
+  /** Internal: the folder the parent located for --only. */
+  modelDir: string | null;
+}
+
+export class ArgError extends Error {}
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const a: CliArgs = {
+    models: [...DEFAULT_MODELS],
+    steps: 3,
+    warmup: 1,
+    evalBatches: 2,
+    evalWarmup: 1,
+    batch: 4,
+    seq: 128,
+    backend: 'auto',
+    seed: 0,
+    profileTop: 0,
+    cacheDir: null,
+    json: false,
+    help: false,
+    only: null,
+    modelDir: null,
+  };
+  const int = (flag: string, v: string | undefined, min: number): number => {
+    if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new ArgError(`${flag} needs an integer >= ${min}, got '${v ?? ''}'`);
+    return Number(v);
+  };
+  const model = (flag: string, v: string): ModelName => {
+    if (!isModelName(v)) throw new ArgError(`${flag}: unknown model '${v}' (known: ${MODELS.join(', ')})`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^(--[\w-]+|-h)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) throw new ArgError(`unexpected argument '${argv[i]}'`);
+    const flag = m[1];
+    const inline = m[2];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new ArgError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        a.help = true;
+        break;
+      case '--json':
+        a.json = true;
+        break;
+      case '--models': {
+        const names = value().split(',').map((s) => s.trim()).filter(Boolean);
+        if (names.length === 0) throw new ArgError('--models needs at least one model');
+        a.models = [...new Set(names.map((n) => model(flag, n)))];
+        break;
+      }
+      case '--only':
+        a.only = model(flag, value());
+        break;
+      case '--model-dir':
+        a.modelDir = value();
+        break;
+      case '--steps':
+        a.steps = int(flag, value(), 1);
+        break;
+      case '--warmup':
+        a.warmup = int(flag, value(), 0);
+        break;
+      case '--eval-batches':
+        a.evalBatches = int(flag, value(), 1);
+        break;
+      case '--eval-warmup':
+        a.evalWarmup = int(flag, value(), 0);
+        break;
+      case '--batch':
+        a.batch = int(flag, value(), 1);
+        break;
+      case '--seq':
+        a.seq = int(flag, value(), 1);
+        break;
+      case '--seed':
+        a.seed = int(flag, value(), 0);
+        break;
+      case '--backend': {
+        const v = value();
+        if (!(BACKEND_CHOICES as readonly string[]).includes(v)) throw new ArgError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got '${v}'`);
+        a.backend = v as CliArgs['backend'];
+        break;
+      }
+      case '--profile': {
+        // Optional value: `--profile`, `--profile 8`, `--profile=8`.
+        const next = inline ?? (/^\d+$/.test(argv[i + 1] ?? '') ? argv[++i] : undefined);
+        a.profileTop = next === undefined ? 12 : int(flag, next, 1);
+        break;
+      }
+      case '--cache-dir':
+        a.cacheDir = value();
+        break;
+      default:
+        throw new ArgError(`unknown option ${flag}`);
+    }
+  }
+  return a;
+}
+
+/** The flags a child needs to repeat the parent's measurement. */
+function childArgs(a: CliArgs, name: ModelName, dir: string): string[] {
+  const out = ['--only', name, '--model-dir', dir, '--steps', String(a.steps), '--warmup', String(a.warmup)];
+  out.push('--eval-batches', String(a.evalBatches), '--eval-warmup', String(a.evalWarmup), '--batch', String(a.batch), '--seq', String(a.seq));
+  out.push('--backend', a.backend, '--seed', String(a.seed));
+  if (a.profileTop > 0) out.push('--profile', String(a.profileTop));
+  return out;
+}
+
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Returns the exit code. `bin` is the script children are started with. */
+export async function main(argv: readonly string[], bin: string = path.join(__dirname, '..', 'bin', 'bench.js')): Promise<number> {
+  // stdout carries only results: anything a library logs goes to stderr.
+  console.log = (...args: unknown[]) => err(format(...args));
+  console.info = console.log;
+  let args: CliArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof ArgError)) throw e;
+    err(`bench: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  return args.only ? runChild(args, args.only) : runParent(args, bin);
+}
+
+async function runChild(args: CliArgs, name: ModelName): Promise<number> {
+  let dir = args.modelDir;
+  if (!dir) {
+    const loc = await locateModel(name, args.cacheDir ?? defaultCacheDir(), err);
+    if ('skip' in loc) {
+      err(`skipping ${name}: ${loc.skip}`);
+      return 0;
+    }
+    dir = loc.dir;
+  }
+  // Loaded only here: the parent never starts TensorFlow.js.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { benchModel, jsonLine } = require('./harness') as typeof import('./harness');
+  const result = await benchModel({
+    model: name,
+    dir,
+    backend: args.backend,
+    batch: args.batch,
+    seq: args.seq,
+    steps: args.steps,
+    warmup: args.warmup,
+    evalBatches: args.evalBatches,
+    evalWarmup: args.evalWarmup,
+    seed: args.seed,
+    profileTop: args.profileTop,
+    log: { info: err, warn: (m: string) => err(`warning: ${m}`), debug: () => undefined },
+  });
+  process.stdout.write(`${jsonLine(result)}\n`);
+  return 0;
+}
+
+async function runParent(args: CliArgs, bin: string): Promise<number> {
+  const cacheDir = path.resolve(args.cacheDir ?? defaultCacheDir());
+  const results: BenchResult[] = [];
+  const failures: string[] = [];
+  for (const name of args.models) {
+    let loc;
+    try {
+      loc = await locateModel(name, cacheDir, err);
+    } catch (e) {
+      failures.push(`${name}: ${(e as Error).message}`);
+      err(`bench: ${name}: ${(e as Error).message}`);
+      continue;
+    }
+    if ('skip' in loc) {
+      err(`skipping ${name}: ${loc.skip}`);
+      continue;
+    }
+    err(`${name}: benchmarking ${loc.dir} in a child process`);
+    const { code, lines } = await runChildProcess(bin, childArgs(args, name, loc.dir));
+    const parsed = lines.map(tryParse).filter((r): r is BenchResult => r !== null && r.model === name);
+    if (code !== 0 || parsed.length !== 1) {
+      const why = code !== 0 ? `child exited with code ${code}` : `child printed ${parsed.length} result lines`;
+      failures.push(`${name}: ${why}`);
+      err(`bench: ${name}: ${why}`);
+      continue;
+    }
+    results.push(parsed[0]);
+    if (args.json) process.stdout.write(`${lines.find((l) => tryParse(l)?.model === name)}\n`);
+  }
+  if (!args.json && results.length > 0) process.stdout.write(formatTables(results));
+  if (failures.length > 0) {
+    err(`bench: ${failures.length} model${failures.length === 1 ? '' : 's'} failed: ${failures.join('; ')}`);
+    return 1;
+  }
+  return 0;
+}
+
+function tryParse(line: string): BenchResult | null {
+  if (!line.startsWith('{')) return null;
+  try {
+    const v = JSON.parse(line) as BenchResult;
+    return v && typeof v === 'object' && typeof v.model === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs the bench script in a child: stderr passes through, stdout is collected (stray lines go to stderr). */
+function runChildProcess(bin: string, args: string[]): Promise<{ code: number; lines: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const lines = out.split('\n').filter(Boolean);
+      for (const l of lines) if (!tryParse(l)) err(l);
+      resolve({ code: code ?? (signal ? 128 : 1), lines });
+    });
+  });
+}
