@@ -29,22 +29,26 @@ function workspaceSources() {
 function esmOnlyEntries(rootDir) {
   const map = {};
   for (const name of ESM_ONLY) {
-    let dir = rootDir;
-    for (;;) {
-      const candidate = path.join(dir, 'node_modules', name, 'package.json');
-      if (fs.existsSync(candidate)) {
-        const pkg = JSON.parse(fs.readFileSync(candidate, 'utf8'));
-        const entry = pkg.exports?.['.']?.default;
-        const file = typeof entry === 'string' ? entry : entry?.import ?? entry?.default ?? pkg.main;
-        if (file) map[`^${name}$`] = path.join(fs.realpathSync(path.dirname(candidate)), file);
-        break;
-      }
-      const up = path.dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
+    const pkgFile = findPackage(rootDir, name);
+    if (!pkgFile) continue;
+    const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8'));
+    const entry = pkg.exports?.['.']?.default;
+    const file = typeof entry === 'string' ? entry : entry?.import ?? entry?.default ?? pkg.main;
+    if (file) map[`^${name}$`] = path.join(fs.realpathSync(path.dirname(pkgFile)), file);
   }
   return map;
+}
+
+/** The package as the test's package sees it, else any copy in the workspace's pnpm store (a dependency's dependency). */
+function findPackage(rootDir, name) {
+  for (let dir = rootDir; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name, 'package.json');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) break;
+  }
+  const store = path.resolve(__dirname, '..', '..', 'node_modules', '.pnpm');
+  const hit = fs.existsSync(store) ? fs.readdirSync(store).filter((d) => d.startsWith(`${name}@`)).sort().pop() : undefined;
+  return hit ? path.join(store, hit, 'node_modules', name, 'package.json') : null;
 }
 
 /** @param {string} rootDir */

@@ -7,6 +7,8 @@ export interface LoraShape {
   readonly dropout: number;
 }
 
+let nextId = 0;
+
 /**
  * LoRA on one linear site: delta(x) = (alpha / r) * B A dropout(x), with PEFT's initialisation
  * (A ~ kaiming-uniform(a = sqrt 5) = U(-1/sqrt(in), 1/sqrt(in)), B = 0), so a fresh adapter
@@ -24,10 +26,13 @@ export class LoraAdapter implements Adapter {
     const bound = 1 / Math.sqrt(fanIn);
     const a = new Float32Array(shape.r * fanIn);
     for (let i = 0; i < a.length; i++) a[i] = (2 * rng.next() - 1) * bound;
-    // tf.variable copies its initial value; tidy frees the temporaries (variables survive it).
+    // Variable names are global in TensorFlow.js: a serial number keeps two models (ensemble
+    // members, runs in one process) apart. tf.variable copies its initial value; tidy frees the
+    // temporaries (variables survive it).
+    const id = nextId++;
     [this.A, this.B] = tf.tidy(() => [
-      tf.variable(tf.tensor2d(a, [shape.r, fanIn]), true, `${namePrefix}/${site.name}/A`),
-      tf.variable(tf.zeros([fanOut, shape.r]), true, `${namePrefix}/${site.name}/B`),
+      tf.variable(tf.tensor2d(a, [shape.r, fanIn]), true, `${namePrefix}/${site.name}/A#${id}`),
+      tf.variable(tf.zeros([fanOut, shape.r]), true, `${namePrefix}/${site.name}/B#${id}`),
     ]);
     this.scaling = shape.alpha / shape.r;
   }

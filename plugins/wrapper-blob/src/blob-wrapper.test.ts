@@ -23,7 +23,7 @@ function make(options: Partial<BlobOptions> = {}, seed = 1, log?: Logger): { bb:
 }
 
 function randomizeB(vars: tf.Variable[], seed: number): void {
-  tf.tidy(() => vars.filter((v) => v.name.endsWith('/B')).forEach((v, i) => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', seed + i))));
+  tf.tidy(() => vars.filter((v) => /\/B#\d+$/.test(v.name)).forEach((v, i) => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', seed + i))));
 }
 
 function values(vars: tf.Variable[]): number[][] {

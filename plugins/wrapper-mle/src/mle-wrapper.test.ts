@@ -25,7 +25,7 @@ function make(seed = 1, bbSeed = 0): { bb: ToyBackbone; w: MleWrapper } {
 function randomizeB(w: MleWrapper, seed: number): void {
   tf.tidy(() => {
     w.variables()
-      .filter((v) => v.name.endsWith('/B'))
+      .filter((v) => /\/B#\d+$/.test(v.name))
       .forEach((v, i) => v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', seed + i)));
   });
 }
@@ -103,7 +103,7 @@ describe('MleWrapper', () => {
     const { bb, w } = make();
     const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
     w.prepare(makePlan({ totalSteps: 10, warmupSteps: 2, lr: 0.1, weightDecay: 0.5 }));
-    const A = w.variables().find((v) => v.name.endsWith('/A'))!;
+    const A = w.variables().find((v) => /\/A#\d+$/.test(v.name))!;
     const a0 = Array.from(A.dataSync());
     expect(w.trainStep(batch, 0).lr).toBe(0); // warmup: factor(0) = 0
     expect(Array.from(A.dataSync())).toEqual(a0);
