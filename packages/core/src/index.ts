@@ -10,5 +10,6 @@ export * from './spec';
 export * from './errors';
 export * from './metrics';
 export * from './optim';
+export * from './losses';
 export * from './registry';
 export * from './runner';

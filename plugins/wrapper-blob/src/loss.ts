@@ -1,15 +1,2 @@
-import { tf } from '@bayes-peft/tensor';
-
-/** Mean over the batch of -log softmax(logits)[label]: torch's nll_loss(log_softmax(logits), labels). logits [B, C], labels int32 [B]. */
-export function classNll(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    const logp = tf.logSoftmax(logits);
-    const onehot = tf.oneHot(labels, logits.shape[logits.shape.length - 1]);
-    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), -1))) as tf.Scalar;
-  });
-}
-
-/** Top-1 accuracy in [0, 1] (the reference logs train accuracy in percent; every accuracy here is a fraction). */
-export function accuracy(logits: tf.Tensor, labels: tf.Tensor1D): number {
-  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32')).dataSync()[0]);
-}
+/** The MCQ loss and batch accuracy every LoRA wrapper shares (REFERENCE-SPEC 4.1) live in @bayes-peft/core. */
+export { classNll, classAccuracy as accuracy } from '@bayes-peft/core';

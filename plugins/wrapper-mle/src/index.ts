@@ -5,7 +5,8 @@ import { MLE_OPTIONS, MleOptions } from './options';
 
 export * from './mle-wrapper';
 export * from './options';
-export { classNll, accuracy } from './loss';
+/** The MCQ loss and batch accuracy now live in @bayes-peft/core; re-exported for callers of 0.1.0. */
+export { classNll, classAccuracy as accuracy } from '@bayes-peft/core';
 
 export const version = '0.1.0';
 

@@ -21,10 +21,19 @@ import {
   type Wrapper,
   type EvalPhase,
   NonFiniteLossError,
+  classAccuracy,
+  classNll,
 } from '@bayes-peft/core';
 import { inject, injectable } from 'tsyringe';
-import { installLora, loadPeftAdapter, peftKey, savePeftAdapter, takeTensor, type LoraAdapter } from '@bayes-peft/lora';
-import { accuracy, classNll } from './loss';
+import {
+  assignLoraFromPeft,
+  checkAdapterCompatible,
+  installLora,
+  loadPeftAdapter,
+  loraPeftTensors,
+  savePeftAdapter,
+  type LoraAdapter,
+} from '@bayes-peft/lora';
 import { MLE_OPTIONS, type MleOptions } from './options';
 
 let instances = 0;
@@ -105,7 +114,7 @@ export class MleWrapper implements Wrapper {
         tf.dispose(grads);
         return v;
       });
-      return { loss: nll, nll, acc: accuracy(kept.logits!, batch.labels), lr };
+      return { loss: nll, nll, acc: classAccuracy(kept.logits!, batch.labels), lr };
     } finally {
       kept.logits?.dispose();
     }
@@ -126,31 +135,16 @@ export class MleWrapper implements Wrapper {
 
   async save(dir: string): Promise<void> {
     const backbone = this.requireBackbone('save');
-    const tensors: Record<string, tf.Tensor> = {};
-    for (const [site, lora] of this.loras) {
-      tensors[peftKey(site, 'lora_A')] = lora.A;
-      tensors[peftKey(site, 'lora_B')] = lora.B;
-    }
-    await savePeftAdapter(dir, { config: this.lora, baseModel: backbone.id, tensors, meta: { wrapper: 'mle', options: this.options } });
+    await savePeftAdapter(dir, { config: this.lora, baseModel: backbone.id, tensors: loraPeftTensors(this.loras), meta: { wrapper: 'mle', options: this.options } });
   }
 
   async load(dir: string): Promise<void> {
     this.requireBackbone('load');
     const files = await loadPeftAdapter(dir);
-    checkCompatible(files.config, this.lora, dir);
+    checkAdapterCompatible(files.config, this.lora, dir);
     const from = typeof files.meta.wrapper === 'string' ? files.meta.wrapper : null;
     if (from && from !== 'mle') this.run.log.info(`mle: ${dir} holds a '${from}' adapter; loading its LoRA mean (A, B) only`);
-    const values = [...this.loras].map(([site, lora]) => ({
-      lora,
-      a: takeTensor(files, site, 'lora_A', lora.A.shape),
-      b: takeTensor(files, site, 'lora_B', lora.B.shape),
-    }));
-    tf.tidy(() => {
-      for (const { lora, a, b } of values) {
-        lora.A.assign(tf.tensor2d(a.data as Float32Array, lora.A.shape as [number, number]));
-        lora.B.assign(tf.tensor2d(b.data as Float32Array, lora.B.shape as [number, number]));
-      }
-    });
+    assignLoraFromPeft(files, this.loras);
   }
 
   /** Optimizer state for a resumable checkpoint; null before prepare(). */
@@ -185,13 +179,5 @@ export class MleWrapper implements Wrapper {
   }
 }
 
-/** The saved adapter must have the rank, alpha and targets this run's LoRA was installed with. */
-export function checkCompatible(saved: LoraConfig, current: LoraConfig, dir: string): void {
-  const problems: string[] = [];
-  if (saved.r !== current.r) problems.push(`r ${saved.r} (run: ${current.r})`);
-  if (saved.alpha !== current.alpha) problems.push(`alpha ${saved.alpha} (run: ${current.alpha})`);
-  const a = [...saved.targets].sort().join(',');
-  const b = [...current.targets].sort().join(',');
-  if (a !== b) problems.push(`targets [${a}] (run: [${b}])`);
-  if (problems.length) throw new Error(`${dir}: the adapter does not match the run's lora section: ${problems.join('; ')}`);
-}
+/** The saved adapter must match the run's rank, alpha and targets (kept for callers of 0.1.0; it lives in @bayes-peft/lora). */
+export { checkAdapterCompatible as checkCompatible } from '@bayes-peft/lora';
