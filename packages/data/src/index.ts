@@ -5,3 +5,5 @@ export { readRows, parseJsonLines, rowFormatOf, typeName, isPlainObject, ROW_FOR
 export * from './fields';
 export * from './subset';
 export * from './split';
+export * from './normalize-answer';
+export * from './references';
