@@ -12,4 +12,5 @@ export * from './metrics';
 export * from './optim';
 export * from './losses';
 export * from './registry';
+export * from './chat-template-context';
 export * from './runner';

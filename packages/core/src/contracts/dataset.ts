@@ -15,6 +15,8 @@ export interface OpenExample {
   readonly references: readonly string[];
   /** Full training text (prompt followed by the answer), when the dataset supports training. */
   readonly trainText?: string;
+  /** Known wrong answers (TruthfulQA's incorrect_answers), normalised like the references; for judges. */
+  readonly incorrect?: readonly string[];
 }
 
 export type Example = McqExample | OpenExample;
@@ -23,7 +25,13 @@ export type Example = McqExample | OpenExample;
 export type SplitRole = 'train' | 'test' | 'anchor';
 
 export interface DatasetLoadContext {
-  /** For chat-templated prompts. */
+  /**
+   * For chat-templated prompts: the model's chat template over one user message (with the
+   * generation prompt) or a user message and the assistant's answer (a training text). Present
+   * only when the tokenizer has a chat template. The text never starts with BOS when the
+   * tokenizer adds BOS itself, so encoding it with special tokens gives one BOS
+   * (`chatTemplateContext`).
+   */
   readonly applyChatTemplate?: (user: string, assistant?: string) => string;
 }
 
