@@ -28,6 +28,15 @@ export function installLora<A extends Adapter = LoraAdapter>(
   return out;
 }
 
+/**
+ * Takes the given adapters off the backbone's sites, leaving any other adapter in place (the
+ * caller still owns and disposes their variables): what a wrapper's dispose() does.
+ */
+export function removeAdapters(backbone: Backbone, adapters: Iterable<Adapter>): void {
+  const mine = new Set<Adapter>(adapters);
+  for (const site of backbone.sites()) if (site.adapter && mine.has(site.adapter)) site.adapter = null;
+}
+
 /** Removes every adapter from the backbone (the wrapper still owns and disposes the variables). */
 export function uninstallAdapters(backbone: Backbone): void {
   for (const site of backbone.sites()) site.adapter = null;

@@ -50,3 +50,18 @@ describe('loraPeftTensors / assignLoraFromPeft', () => {
     );
   });
 });
+
+describe('removeAdapters', () => {
+  it("takes only the given adapters off the sites", async () => {
+    const { removeAdapters } = await import('./install');
+    const bb = new ToyBackbone({ hiddenSize: 8 });
+    const mine = loras(bb, 3);
+    const other = { delta: (x: tf.Tensor) => x };
+    bb.sites()[1].adapter = other; // layer 0's v_proj, a site this LoRA set (q_proj, lm_head) does not target
+    expect(bb.sites().map((s) => s.adapter !== null)).toEqual([true, true, true, false, true]);
+    removeAdapters(bb, mine.values());
+    expect(bb.sites().map((s) => s.adapter)).toEqual([null, other, null, null, null]);
+    [...mine.values()].forEach((l) => l.dispose());
+    bb.dispose();
+  });
+});
