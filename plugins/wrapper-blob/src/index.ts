@@ -5,8 +5,8 @@ import { BLOB_OPTIONS, BlobOptions } from './options';
 
 export * from './blob-wrapper';
 export * from './blob-math';
-export * from './flipout-adapter';
 export * from './options';
+export { FlipoutAdapter, randomSigns, standardNormal } from '@bayes-peft/bayes-lora';
 
 export const version = '0.1.0';
 

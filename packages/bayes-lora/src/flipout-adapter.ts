@@ -4,20 +4,22 @@
  *   delta(x) = s B A d(x)                                            (mean path)
  *            + (sampling ? s B [ S ⊙ ((R ⊙ d'(x)) E^T) ] : 0)        (flipout noise)
  *
- * with s = alpha / r, d and d' two independent LoRA-dropout draws, E = sigma ⊙ eps,
- * eps ~ N(0, 1) of shape [r, in] drawn ONCE per delta call (one forward pass: shared by the whole
- * batch and every position), and R ∈ {±1}^[..., in], S ∈ {±1}^[..., r] drawn independently per
- * token position. All draws come from seeds of the call's ForwardContext rng.
+ * with s = alpha / r, d and d' two independent LoRA-dropout draws, E = perturbation(sigma, z)
+ * of the layer's noise family (BLoB: E = sigma ⊙ z, z ~ N(0, 1)), z of shape [r, in] drawn ONCE
+ * per delta call (one forward pass: shared by the whole batch and every position), and
+ * R ∈ {±1}^[..., in], S ∈ {±1}^[..., r] drawn independently per token position. All draws come
+ * from seeds of the call's ForwardContext rng.
  *
- * For generation the wrapper fixes one weight sample (`fixNoise`): eps is drawn once and reused
+ * For generation the wrapper fixes one weight sample (`fixNoise`): z is drawn once and reused
  * by every decoding step, and the sign vectors are switched off, so the sequence sees exactly
- * A + sigma ⊙ eps, a draw from q(A), at every step. (The reference re-samples at every decoding
+ * A + E, a draw from q(A), at every step. (The reference re-samples at every decoding
  * step, REFERENCE-SPEC 8 defect 13.)
  */
 import { tf } from '@bayes-peft/tensor';
 import type { Adapter, ForwardContext, Rng } from '@bayes-peft/core';
 import type { LoraAdapter } from '@bayes-peft/lora';
-import { sigmaFromRho } from './blob-math';
+import { gaussianNoise, randomSigns, type NoiseFamily } from './noise';
+import { sigmaFromRho } from './sigma';
 
 export class FlipoutAdapter implements Adapter {
   /** The reference's `blobsample` switch: off = posterior mean (LoRA only). */
@@ -30,9 +32,11 @@ export class FlipoutAdapter implements Adapter {
     readonly rho: tf.Variable<tf.Rank.R2>,
     /** The `eps` option: selects sigma = rho^2 (>= 0) or softplus(rho) (< 0). */
     readonly eps: number,
+    /** How sigma and a standardized draw make the perturbation of A (default: BLoB's Gaussian). */
+    readonly noise: NoiseFamily = gaussianNoise,
   ) {
     if (!tf.util.arraysEqual(rho.shape, lora.A.shape)) {
-      throw new Error(`blob: rho of ${lora.site.name} has shape [${rho.shape}], A has [${lora.A.shape}]`);
+      throw new Error(`flipout: rho of ${lora.site.name} has shape [${rho.shape}], A has [${lora.A.shape}]`);
     }
   }
 
@@ -47,24 +51,24 @@ export class FlipoutAdapter implements Adapter {
     if (!this.sampling) return mean;
     const xn = lora.dropoutInput(x, ctx); // d'(x): an independent dropout draw (identity when dropout is 0)
     if (this.fixed) {
-      const E = tf.mul(this.sigma(), this.fixed) as tf.Tensor2D;
+      const E = this.noise.perturbation(this.sigma(), this.fixed);
       return tf.add(mean, lora.up(lora.down(xn, E)));
     }
     const [r, inF] = lora.A.shape;
     const lead = x.shape.slice(0, -1);
-    const eps = standardNormal([r, inF], ctx.rng);
-    const E = tf.mul(this.sigma(), eps) as tf.Tensor2D;
+    const z = this.noise.draw([r, inF], ctx.rng);
+    const E = this.noise.perturbation(this.sigma(), z);
     const R = randomSigns([...lead, inF], ctx.rng);
     const S = randomSigns([...lead, r], ctx.rng);
     const noise = tf.mul(S, lora.down(tf.mul(R, xn), E));
     return tf.add(mean, lora.up(noise));
   }
 
-  /** Fixes one weight sample: every later call uses this eps and no sign flips, until `releaseNoise`. */
+  /** Fixes one weight sample: every later call uses this draw z and no sign flips, until `releaseNoise`. */
   fixNoise(rng: Rng): void {
     this.releaseNoise();
     const [r, inF] = this.lora.A.shape;
-    this.fixed = tf.keep(standardNormal([r, inF], rng) as tf.Tensor2D);
+    this.fixed = tf.tidy(() => this.noise.draw([r, inF], rng) as tf.Tensor2D);
   }
 
   releaseNoise(): void {
@@ -85,27 +89,4 @@ export class FlipoutAdapter implements Adapter {
     this.rho.dispose();
     this.lora.dispose();
   }
-}
-
-/** eps ~ N(0, 1) of `shape`, seeded from `rng` (tfjs treats seed 0 as "unseeded", so it is avoided). */
-export function standardNormal(shape: number[], rng: Rng): tf.Tensor {
-  return tf.randomNormal(shape, 0, 1, 'float32', rng.nextSeed() || 1);
-}
-
-/**
- * ±1 with probability 1/2 each (the reference: uniform(-1, 1).sign()), 24 signs per 32-bit draw
- * of `rng` (its top 24 bits): per-token sign vectors are the bulk of BLoB's random numbers.
- */
-export function randomSigns(shape: number[], rng: Rng): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 24) {
-    let bits = rng.uint32() >>> 8;
-    const m = Math.min(24, n - i);
-    for (let k = 0; k < m; k++) {
-      out[i + k] = bits & 1 ? 1 : -1;
-      bits >>>= 1;
-    }
-  }
-  return tf.tensor(out, shape, 'float32');
 }

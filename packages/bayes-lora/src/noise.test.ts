@@ -1,0 +1,47 @@
+import { tf } from '@bayes-peft/tensor';
+import { Rng } from '@bayes-peft/core';
+import { setupTestBackend } from '@bayes-peft/testing-backbone';
+import { detachGradient, gaussianNoise, randomSigns, standardNormal } from './noise';
+
+beforeAll(setupTestBackend);
+
+describe('noise', () => {
+  it('the Gaussian family is E = sigma ⊙ z with z ~ N(0, 1) from the rng: mean 0, variance sigma^2 (5-sigma bounds)', () => {
+    const n = 200_000;
+    const z = gaussianNoise.draw([n], new Rng(4));
+    const E = gaussianNoise.perturbation(tf.fill([n], 0.3), z);
+    const d = E.dataSync();
+    let m = 0;
+    let v = 0;
+    for (const x of d) m += x;
+    m /= n;
+    for (const x of d) v += x * x;
+    v /= n;
+    expect(Math.abs(m)).toBeLessThan(5 * Math.sqrt(0.09 / n));
+    expect(Math.abs(v - 0.09)).toBeLessThan(5 * 0.09 * Math.sqrt(2 / n));
+    // the same seed path gives the same draw as standardNormal
+    const again = standardNormal([n], new Rng(4));
+    expect(Array.from(again.dataSync().slice(0, 5))).toEqual(Array.from(z.dataSync().slice(0, 5)));
+    tf.dispose([z, E, again]);
+  });
+
+  it('detachGradient keeps the value and stops the gradient', () => {
+    const v = tf.variable(tf.tensor1d([1, 2, 3]));
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.add(detachGradient(tf.square(v)), tf.mul(v, 0.5))) as tf.Scalar, [v]);
+    expect(value.dataSync()[0]).toBeCloseTo(14 + 3, 5);
+    expect(Array.from(grads[v.name].dataSync())).toEqual([0.5, 0.5, 0.5]);
+    tf.dispose([value, grads[v.name]]);
+    expect(tf.memory().numTensors).toBe(before);
+    v.dispose();
+  });
+
+  it('draws balanced ±1 signs', () => {
+    const s = randomSigns([100, 1000], new Rng(3));
+    const d = s.dataSync();
+    expect(d.every((x) => x === 1 || x === -1)).toBe(true);
+    const mean = d.reduce((a, b) => a + b, 0) / d.length;
+    expect(Math.abs(mean)).toBeLessThan(5 / Math.sqrt(d.length));
+    s.dispose();
+  });
+});
