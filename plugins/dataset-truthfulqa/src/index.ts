@@ -1,0 +1,24 @@
+import { definePlugin, TOKENS } from '@bayes-peft/core';
+import { Lifecycle } from 'tsyringe';
+import { TruthfulQaDataset } from './truthfulqa-dataset';
+import { TruthfulQaOptions, TRUTHFULQA_OPTIONS } from './options';
+
+export { TruthfulQaDataset } from './truthfulqa-dataset';
+export { TruthfulQaOptions, TRUTHFULQA_OPTIONS, TRUTHFULQA_HUB_REPO, TRUTHFULQA_CONFIG } from './options';
+export { TRUTHFULQA_USER_MESSAGE, TRUTHFULQA_PLAIN_TEMPLATE, formatTruthfulQaRow, type TruthfulQaFormatOptions } from './format';
+export { splitRows, partOf, type TruthfulQaPart } from './split';
+
+export const version = '0.1.0';
+
+export default definePlugin({
+  kind: 'dataset',
+  name: 'truthfulqa',
+  version,
+  packageName: '@bayes-peft/dataset-truthfulqa',
+  description: "TruthfulQA (truthfulqa/truthful_qa, generation) open-ended QA: the reference's 80/20 split of validation, chat-templated or plain prompts, normalised correct and incorrect answers",
+  options: TruthfulQaOptions,
+  register(container, options) {
+    container.register(TRUTHFULQA_OPTIONS, { useValue: options });
+    container.register(TOKENS.Dataset, { useClass: TruthfulQaDataset }, { lifecycle: Lifecycle.ContainerScoped });
+  },
+});
