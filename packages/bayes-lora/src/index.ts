@@ -3,7 +3,6 @@ export * from './gaussian-kl';
 export * from './kl-weight';
 export * from './noise';
 export * from './flipout-adapter';
-export * from './loss';
 export * from './variational-options';
 export * from './flipout-lora-wrapper';
 export * from './variational-lora-wrapper';

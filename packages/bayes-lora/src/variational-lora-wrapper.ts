@@ -9,6 +9,8 @@ import {
   LinearWarmupDecay,
   NonFiniteLossError,
   Sgd,
+  classAccuracy,
+  classNll,
   createOptimizer,
   referenceParamGroups,
   type ForwardContext,
@@ -24,7 +26,6 @@ import { loadPeftAdapter, takeTensor } from '@bayes-peft/lora';
 import { FlipoutLoraWrapper, checkCompatible } from './flipout-lora-wrapper';
 import type { PosteriorLayer } from './gaussian-kl';
 import { klCycleLength, klWeight } from './kl-weight';
-import { accuracy, classNll } from './loss';
 import type { NoiseFamily } from './noise';
 import type { VariationalLoraOptions } from './variational-options';
 
@@ -177,7 +178,7 @@ export abstract class VariationalLoraWrapper<O extends VariationalLoraOptions> e
         elbo: nll + klValue,
         pi,
         lr,
-        acc: accuracy(kept.logits!, batch.labels),
+        acc: classAccuracy(kept.logits!, batch.labels),
       };
       if (klLr !== undefined) result.klLr = klLr;
       return result as TrainStepResult;

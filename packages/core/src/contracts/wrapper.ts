@@ -46,6 +46,28 @@ export interface PredictOptions {
 export type AveragingRule = 'probs' | 'logits';
 
 /**
+ * The anchor set (the dataset's 'anchor' split) for `Wrapper.calibrate`: each call starts a fresh
+ * pass over the batches. A batch is the runner's: valid until the next one is requested (or the
+ * loop ends), then disposed.
+ */
+export type AnchorBatches = () => AsyncIterable<McqBatch>;
+
+export interface CalibrationContext {
+  /** Examples in the anchor set (the sum of the batches' sizes). */
+  readonly numExamples: number;
+}
+
+/** One line of a calibration log: written to metrics.jsonl as `{ phase: 'calibrate', ...entry }`. */
+export type CalibrationEntry = { readonly [key: string]: number | boolean | string | null };
+
+export interface CalibrationResult {
+  /** One entry per step (e.g. per searched value), in order. */
+  readonly log: readonly CalibrationEntry[];
+  /** What calibration settled on (e.g. `{ beta: 0.01 }`); results.json keeps it as `calibration`. */
+  readonly summary: CalibrationEntry;
+}
+
+/**
  * A UQ method: owns its adapters and optimizers, trains on batches, predicts with weight
  * samples. Everything a wrapper computes for a step is tidied; tensors it keeps are variables.
  */
@@ -72,6 +94,17 @@ export interface Wrapper {
    */
   getTrainingState?(): TrainingState | null;
   setTrainingState?(state: TrainingState): void;
+  /**
+   * A method that never trains (TFB: it Bayesianizes a loaded adapter). The runner skips
+   * training for it (a positive train.steps is ignored with a warning).
+   */
+  readonly trainingFree?: boolean;
+  /**
+   * Fits what the method needs from held-out data after training and before the final
+   * evaluation (TFB's search for its noise scale); the runner passes the dataset's 'anchor'
+   * split and appends the returned log to metrics.jsonl.
+   */
+  calibrate?(anchor: AnchorBatches, ctx: CalibrationContext): Promise<CalibrationResult>;
   /** Trainable tensors, for leak checks and inspection. */
   variables(): tf.Variable[];
   dispose(): void;

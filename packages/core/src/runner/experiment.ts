@@ -14,6 +14,7 @@ import { loadSpecFile, toSpecIssue, type LoadedSpec, type ResolvedRun } from '..
 import type { RunSpec } from '../spec/schema';
 import { TOKENS } from '../tokens';
 import { decodeOptimizerStates, encodeOptimizerStates, type OptimizerState } from '../optim/optimizer';
+import { calibrateWrapper } from './calibrate';
 import { environmentInfo } from './env-info';
 import { evaluateMcq, predictionRow } from './evaluate';
 import { targetTokenIds } from './mcq-batch';
@@ -120,7 +121,8 @@ export function hubSettings(spec: RunSpec, specDir = process.cwd()): HubSettings
 }
 
 async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: ExperimentOptions & { log: Logger }): Promise<RunSummary> {
-  const { spec, plugins } = run;
+  const { plugins } = run;
+  let spec = run.spec;
   const log = options.log;
   const folder = new RunFolder(path.resolve(spec.output, spec.name, run.id));
   const summaryBase = {
@@ -157,10 +159,15 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
     container.register(TOKENS.Backbone, { useValue: backbone });
     const dataset: Dataset = container.resolve(TOKENS.Dataset);
     if (dataset.kind !== 'mcq') throw new UserError(`dataset '${dataset.name}' is open-ended; this runner evaluates multiple-choice datasets only so far`);
+    wrapper = container.resolve(TOKENS.Wrapper);
+    if (wrapper.trainingFree && spec.train.steps > 0) {
+      log.warn(`${wrapper.name} is training-free: train.steps ${spec.train.steps} is ignored (set train.steps: 0 to silence this)`);
+      spec = { ...spec, train: { ...spec.train, steps: 0 } };
+    }
     const train: McqExample[] = spec.train.steps > 0 ? await dataset.load('train') : [];
     const test = await dataset.load('test');
+    const anchor: McqExample[] = wrapper.calibrate ? await dataset.load('anchor') : [];
     const targetIds = targetTokenIds(backbone.tokenizer, dataset.labels);
-    wrapper = container.resolve(TOKENS.Wrapper);
     wrapper.attach(backbone);
     if (spec.adapter) await wrapper.load(path.resolve(loaded.dir, spec.adapter));
 
@@ -217,6 +224,14 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
         onCheckpoint: (step) => saveCheckpoint(w, folder, step),
       },
     });
+    // Wrappers that fit something on held-out data (TFB's noise scale) do it before the final evaluation.
+    const calibration = await calibrateWrapper({ wrapper, backbone, examples: anchor, targetIds, batchSize: evalArgs.batchSize, maxSeqLen: spec.train.maxSeqLen });
+    if (calibration) {
+      for (const [index, entry] of calibration.log.entries()) {
+        await folder.appendJsonl(RUN_FILES.metrics, { phase: 'calibrate', step: spec.train.steps, index, ...entry });
+      }
+      await folder.appendJsonl(RUN_FILES.metrics, { phase: 'calibrated', step: spec.train.steps, ...calibration.summary });
+    }
     const { records, metrics } = await evaluateMcq({ ...evalArgs, examples: test, phase: 'final' });
     await folder.appendJsonl(RUN_FILES.metrics, { phase: 'final', step: spec.train.steps, ...metrics });
     await folder.writeJsonl(RUN_FILES.predictions, records.map(predictionRow));
@@ -226,6 +241,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
       run: run.id,
       metrics,
       steps: spec.train.steps,
+      ...(calibration ? { calibration: calibration.summary } : {}),
       elapsedSeconds: (Date.now() - t0) / 1000,
       assignment: run.assignment,
     };

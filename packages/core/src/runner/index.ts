@@ -5,3 +5,4 @@ export * from './progress';
 export * from './run-folder';
 export * from './train-loop';
 export * from './summary-table';
+export * from './calibrate';

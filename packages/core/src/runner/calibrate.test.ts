@@ -1,0 +1,64 @@
+import { tf } from '@bayes-peft/tensor';
+import type { Backbone, CalibrationContext, CalibrationResult, EncodedBatch, McqBatch, McqExample, Wrapper } from '../contracts';
+import { anchorBatches, calibrateWrapper } from './calibrate';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+/** Just enough of a Backbone for makeMcqBatch: one token per character. */
+const backbone = {
+  encode(texts: readonly string[]): EncodedBatch {
+    const T = Math.max(...texts.map((t) => t.length));
+    return {
+      ids: texts.map((t) => [...new Array<number>(T - t.length).fill(0), ...[...t].map((c) => c.charCodeAt(0))]),
+      mask: texts.map((t) => [...new Array<number>(T - t.length).fill(0), ...new Array<number>(t.length).fill(1)]),
+    };
+  },
+  toTensors(b: EncodedBatch) {
+    return { inputIds: tf.tensor2d(b.ids, undefined, 'int32'), attentionMask: tf.tensor2d(b.mask, undefined, 'int32') };
+  },
+} as unknown as Backbone;
+
+const examples: McqExample[] = Array.from({ length: 7 }, (_, i) => ({ id: `a${i}`, prompt: 'x'.repeat(i + 1), label: i % 2 }));
+
+describe('anchorBatches', () => {
+  it('yields every anchor example in batches, one live batch at a time, and frees each one', async () => {
+    const before = tf.memory().numTensors;
+    const anchor = anchorBatches({ backbone, examples, targetIds: [1, 2], batchSize: 3, maxSeqLen: 16 });
+    for (let pass = 0; pass < 2; pass++) {
+      const sizes: number[] = [];
+      const ids: string[] = [];
+      for await (const batch of anchor()) {
+        sizes.push(batch.labels.shape[0]);
+        ids.push(...batch.ids);
+        expect(tf.memory().numTensors).toBe(before + 3); // input ids, mask, labels of this batch only
+      }
+      expect(sizes).toEqual([3, 3, 1]); // the last partial batch is kept
+      expect(ids).toEqual(examples.map((e) => e.id));
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    // leaving a pass early frees the current batch too
+    for await (const _ of anchor()) break;
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("calls the wrapper's calibrate hook with the anchor count, or returns null without one", async () => {
+    const seen: CalibrationContext[] = [];
+    const result: CalibrationResult = { log: [{ beta: 0.1, value: 0.002, accepted: true }], summary: { beta: 0.1 } };
+    const wrapper = {
+      async calibrate(anchor: () => AsyncIterable<McqBatch>, ctx: CalibrationContext) {
+        seen.push(ctx);
+        let n = 0;
+        for await (const b of anchor()) n += b.ids.length;
+        expect(n).toBe(7);
+        return result;
+      },
+    } as unknown as Wrapper;
+    const args = { backbone, examples, targetIds: [1, 2], batchSize: 4, maxSeqLen: 16 };
+    expect(await calibrateWrapper({ ...args, wrapper })).toBe(result);
+    expect(seen).toEqual([{ numExamples: 7 }]);
+    expect(await calibrateWrapper({ ...args, wrapper: {} as Wrapper })).toBeNull();
+  });
+});
