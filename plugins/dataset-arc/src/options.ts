@@ -1,5 +1,6 @@
-import type { InjectionToken } from 'tsyringe';
+import { mcqOptionFields, REFERENCE_SPLITS } from '@bayes-peft/mcq';
 import { z } from 'zod';
+import { ARC_LABELS } from './format';
 
 /** The hub dataset the reference loads (`load_dataset("ai2_arc", subset)`). */
 export const ARC_HUB_REPO = 'allenai/ai2_arc';
@@ -7,32 +8,7 @@ export const ARC_HUB_REPO = 'allenai/ai2_arc';
 export const ArcOptions = z
   .object({
     subset: z.enum(['ARC-Challenge', 'ARC-Easy']).default('ARC-Challenge').describe('ARC subset: the hub config name of allenai/ai2_arc'),
-    source: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        `where the rows are: a local folder (holding <split>.jsonl/.json/.parquet/.csv or <subset>/<split>-*.parquet), a file or a template with {split}, or a hub dataset id; default: ${ARC_HUB_REPO}`,
-      ),
-    revision: z.string().min(1).optional().describe('hub revision (branch, tag or commit) of the dataset; default main'),
-    splits: z
-      .object({
-        train: z.string().min(1).default('train').describe('split used for training'),
-        test: z.string().min(1).default('validation').describe("split used for evaluation (the reference's --testing-set val: validation)"),
-        anchor: z.string().min(1).default('train').describe('split the anchor subset (TFB) is drawn from'),
-      })
-      .strict()
-      .prefault({})
-      .describe('split name per role'),
-    maxTrainExamples: z.number().int().positive().optional().describe('keep at most this many training examples (default: all)'),
-    maxTestExamples: z.number().int().positive().optional().describe('keep at most this many evaluation examples (default: all)'),
-    maxAnchorExamples: z.number().int().positive().optional().describe('anchor subset size (default: all of the anchor split)'),
-    subsetMode: z
-      .enum(['sample', 'first'])
-      .default('sample')
-      .describe("how max*Examples picks: 'sample' = seeded shuffle then the first N (the reference's shuffle(seed=42).select(range(N)), not the same permutation); 'first' = file order"),
-    subsetSeed: z.number().int().nonnegative().default(42).describe('seed of the subset shuffle (the reference uses 42); one shuffle per split, so the anchor is a prefix of the train subset when both use the same split'),
-    addSpace: z.boolean().default(false).describe("target tokens ' A'..' E' instead of 'A'..'E' (the reference's --add-space)"),
+    ...mcqOptionFields({ repo: ARC_HUB_REPO, layout: '<subset>/<split>-*.parquet', splits: REFERENCE_SPLITS, labels: ARC_LABELS }),
     compat: z
       .object({
         swapChoiceFormat: z
@@ -47,5 +23,3 @@ export const ArcOptions = z
   .strict();
 
 export type ArcOptions = z.output<typeof ArcOptions>;
-
-export const ARC_OPTIONS: InjectionToken<ArcOptions> = Symbol.for('bayes-peft.dataset-arc.options');
