@@ -1,0 +1,35 @@
+import { TOKENS, type LoraConfig, type RunContext } from '@bayes-peft/core';
+import { VariationalLoraWrapper, gaussianKl, type PosteriorFamily } from '@bayes-peft/bayes-lora';
+import { inject, injectable } from 'tsyringe';
+import { laplaceKl, laplaceNoise } from './laplace-math';
+import { BLOB_LAPLACE_OPTIONS, type BlobLaplaceOptions } from './options';
+
+/**
+ * The posterior family of BLoB-Laplace under its options: reparameterised (or, compat, detached)
+ * Laplace noise with scale b = sigma factor / sqrt 2, and the Laplace KL (or, compat, BLoB's
+ * Gaussian KL, as the reference).
+ */
+export function blobLaplaceFamily(options: Pick<BlobLaplaceOptions, 'laplaceScaleFactor' | 'compat'>): PosteriorFamily {
+  const factor = options.laplaceScaleFactor;
+  return {
+    noise: laplaceNoise(factor, options.compat.detachNoise),
+    kl: options.compat.gaussianKl ? gaussianKl : (layers, beta) => laplaceKl(layers, beta, factor),
+  };
+}
+
+/**
+ * BLoB-Laplace (REFERENCE-SPEC 4.6): BLoB with a Laplace posterior on LoRA's A. Training
+ * (flipout sampling, pi/M KL weighting, the AdamW + SGD(klLr) split), prediction (including
+ * the posterior-mean "N=0" evaluation, `inferenceNotSample`) and the PEFT layout with rho are
+ * BLoB's, from @bayes-peft/bayes-lora; the Laplace maths is in laplace-math.ts.
+ */
+@injectable()
+export class BlobLaplaceWrapper extends VariationalLoraWrapper<BlobLaplaceOptions> {
+  constructor(
+    @inject(TOKENS.RunContext) run: RunContext,
+    @inject(TOKENS.LoraConfig) lora: LoraConfig,
+    @inject(BLOB_LAPLACE_OPTIONS) options: BlobLaplaceOptions,
+  ) {
+    super(run, lora, options, 'blob-laplace', blobLaplaceFamily(options));
+  }
+}
