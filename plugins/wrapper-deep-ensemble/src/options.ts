@@ -1,0 +1,23 @@
+import type { InjectionToken } from 'tsyringe';
+import { z } from 'zod';
+
+/**
+ * Deep ensemble options: the reference's `--ensemble-n` (REFERENCE-SPEC 1.2) and the rule that
+ * combines the members' predictions (the reference averages logits, §8 item 15).
+ */
+export const DeepEnsembleOptions = z
+  .object({
+    members: z.number().int().min(1).default(3).describe('ensemble members n, each its own LoRA, optimizer and schedule (--ensemble-n)'),
+    averaging: z
+      .enum(['probs', 'logits'])
+      .default('probs')
+      .describe(
+        "how members' predictions combine: 'probs' = mean of the members' softmax probabilities (as every other method); 'logits' = softmax of the mean logits (the reference's deep ensemble, REFERENCE-SPEC 5.1)",
+      ),
+  })
+  .strict()
+  .prefault({});
+
+export type DeepEnsembleOptions = z.output<typeof DeepEnsembleOptions>;
+
+export const DEEP_ENSEMBLE_OPTIONS = Symbol.for('bayes-peft.wrapper-deep-ensemble.options') as InjectionToken<DeepEnsembleOptions>;
