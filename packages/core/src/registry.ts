@@ -8,6 +8,9 @@ export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
   wrapper: {
     mle: '@bayes-peft/wrapper-mle',
     blob: '@bayes-peft/wrapper-blob',
+    map: '@bayes-peft/wrapper-map',
+    'mc-dropout': '@bayes-peft/wrapper-mc-dropout',
+    'deep-ensemble': '@bayes-peft/wrapper-deep-ensemble',
   },
   dataset: {
     arc: '@bayes-peft/dataset-arc',
