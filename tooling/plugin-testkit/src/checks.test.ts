@@ -1,0 +1,155 @@
+import type { Backbone, EncodedBatch, EvalPhase, GenerateOptions, GenerationResult, McqBatch, PredictOptions } from '@bayes-peft/core';
+import { tf } from '@bayes-peft/tensor';
+import { checkAttachDispose, checkCalibrate, checkDeterminism, checkGenerate, checkPredict, checkResolves, checkSaveLoad, checkTraining, ConformanceError, warmUp, type ConformanceTarget } from './checks';
+import { loadTinyBackbone } from './tiny-backbone';
+import { PlainLoraWrapper, pluginOf } from './__tests__/plain-lora-wrapper';
+
+// Each check must pass a correct wrapper and catch the one defect it is about: the variants of
+// a plain LoRA wrapper below each break one rule of the contract.
+
+class LeakyStep extends PlainLoraWrapper {
+  override trainStep(batch: McqBatch, step: number) {
+    tf.ones([1]); // never disposed
+    return super.trainStep(batch, step);
+  }
+}
+
+class Frozen extends PlainLoraWrapper {
+  override trainStep() {
+    return { loss: 1, nll: 1 };
+  }
+}
+
+class ForgetfulLoad extends PlainLoraWrapper {
+  override async load(): Promise<void> {}
+}
+
+class NoisyPredict extends PlainLoraWrapper {
+  override predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D {
+    const out = super.predict(batch, options);
+    const noisy = tf.tidy(() => tf.add(out, Math.random()) as tf.Tensor3D); // outside the run's seed
+    out.dispose();
+    return noisy;
+  }
+}
+
+class FlatPredict extends PlainLoraWrapper {
+  override predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D {
+    const out = super.predict(batch, options);
+    const flat = tf.squeeze(out, [1]);
+    out.dispose();
+    return flat as unknown as tf.Tensor3D;
+  }
+}
+
+/** Two weight samples in predict, but one generation per prompt. */
+class TwoSamplesOneGeneration extends PlainLoraWrapper {
+  override predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D {
+    const out = super.predict(batch, options);
+    const two = tf.concat([out, out], 1) as tf.Tensor3D;
+    out.dispose();
+    return two;
+  }
+  override generate(batch: EncodedBatch, options: GenerateOptions & { phase: EvalPhase }): Promise<GenerationResult[][]> {
+    return super.generate(batch, options);
+  }
+}
+
+class StickyDispose extends PlainLoraWrapper {
+  override dispose(): void {
+    const backbone = this.backbone!;
+    const adapters = backbone.sites().map((s) => s.adapter);
+    super.dispose();
+    backbone.sites().forEach((s, i) => (s.adapter = adapters[i]));
+  }
+}
+
+/** Training-free with a calibrate step that fits a temperature and leaks one tensor per call. */
+class LeakyCalibration extends PlainLoraWrapper {
+  readonly trainingFree = true;
+  async calibrate() {
+    tf.scalar(1); // never disposed
+    return { log: [{ temperature: 1, nll: 0.5 }], summary: { temperature: 1 } };
+  }
+}
+
+class GoodCalibration extends PlainLoraWrapper {
+  readonly trainingFree = true;
+  async calibrate() {
+    return { log: [{ temperature: 1, nll: 0.5 }], summary: { temperature: 1, method: 'grid' } };
+  }
+}
+
+describe('conformance checks', () => {
+  let backbone: Backbone;
+  const target = (plugin: ConformanceTarget['plugin']): ConformanceTarget => ({ plugin, steps: 3, seed: 7, backbone });
+
+  beforeAll(async () => {
+    backbone = await loadTinyBackbone();
+    await warmUp(backbone);
+  });
+  afterAll(() => backbone?.dispose());
+  afterEach(() => {
+    // A failed check must not leave a broken wrapper's adapters for the next test.
+    for (const s of backbone.sites()) s.adapter = null;
+  });
+
+  it('pass a correct wrapper, keeping the tensor count where it was', async () => {
+    const t = target(pluginOf('plain', (run, lora) => new PlainLoraWrapper(run, lora)));
+    const before = tf.memory().numTensors;
+    checkResolves(t);
+    checkAttachDispose(t);
+    const results = checkTraining(t);
+    expect(results).toHaveLength(3);
+    expect(results.every((r) => Number.isFinite(r.loss) && Number.isFinite(r.nll))).toBe(true);
+    expect(checkPredict(t)).toEqual({ intermediate: [4, 1, 4], final: [4, 1, 4] });
+    await checkSaveLoad(t);
+    await checkDeterminism(t);
+    await checkGenerate(t);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('catch a training step that leaks a tensor', () => {
+    expect(() => checkTraining(target(pluginOf('leaky', (r, l) => new LeakyStep(r, l))))).toThrow(/leaky: trainStep\(1\) leaks/);
+  });
+
+  it('catch a training step that changes nothing', () => {
+    expect(() => checkTraining(target(pluginOf('frozen', (r, l) => new Frozen(r, l))))).toThrow(/left every variable unchanged/);
+  });
+
+  it('catch a load() that does not restore the saved weights', async () => {
+    await expect(checkSaveLoad(target(pluginOf('forgetful', (r, l) => new ForgetfulLoad(r, l))))).rejects.toThrow(/load\(save\(trained\)\) predicts differently/);
+  });
+
+  it('catch predictions drawn outside the seed', async () => {
+    await expect(checkDeterminism(target(pluginOf('noisy', (r, l) => new NoisyPredict(r, l))))).rejects.toThrow(/two runs with seed 7 predict differently/);
+  });
+
+  it('catch predict logits without the samples axis', () => {
+    expect(() => checkPredict(target(pluginOf('flat', (r, l) => new FlatPredict(r, l))))).toThrow(/predict\(intermediate\) has shape \[4,4\], expected \[4, samples >= 1, 4\]/);
+  });
+
+  it('catch generate returning fewer results than predict has weight samples', async () => {
+    await expect(checkGenerate(target(pluginOf('two-one', (r, l) => new TwoSamplesOneGeneration(r, l))))).rejects.toThrow(/row 0 has 1 result\(s\); predict\(intermediate\) uses 2 weight sample\(s\)/);
+  });
+
+  it('catch a dispose() that leaves adapters on the backbone', () => {
+    expect(() => checkAttachDispose(target(pluginOf('sticky', (r, l) => new StickyDispose(r, l))))).toThrow(/dispose\(\) left adapters on \d+ site/);
+  });
+
+  it('check training-free methods without training them, and catch a calibrate() that leaks', async () => {
+    const good = target(pluginOf('calibrated', (r, l) => new GoodCalibration(r, l)));
+    checkAttachDispose(good);
+    await checkCalibrate(good);
+    await checkSaveLoad(good); // a perturbed adapter stands in for training
+    await checkDeterminism(good);
+    expect(() => checkTraining(good)).toThrow(/training-free/);
+    await expect(checkCalibrate(target(pluginOf('leaky-cal', (r, l) => new LeakyCalibration(r, l))))).rejects.toThrow(/calibrate\(\) leaks 1 tensor\(s\) per call/);
+  });
+
+  it('reject a plugin of another kind, with a ConformanceError naming it', () => {
+    const dataset = { ...pluginOf('not-a-wrapper', (r, l) => new PlainLoraWrapper(r, l)), kind: 'dataset' as const };
+    expect(() => checkResolves(target(dataset))).toThrow(ConformanceError);
+    expect(() => checkResolves(target(dataset))).toThrow(/not-a-wrapper: plugin kind is 'dataset'/);
+  });
+});

@@ -1,0 +1,365 @@
+// The conformance checks, one function each, so describeWrapperConformance can name them as
+// jest tests and the testkit's own tests can show that each one catches what it should. Every
+// check builds fresh wrappers on a shared backbone and disposes them, whatever happens.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { anchorBatches, disposeMcqBatch, Rng, targetTokenIds, type Backbone, type CalibrationEntry, type EvalPhase, type McqBatch, type TrainStepResult, type Wrapper } from '@bayes-peft/core';
+import { tf } from '@bayes-peft/tensor';
+import { CONFORMANCE_EXAMPLES, CONFORMANCE_LABELS, conformanceBatch, conformancePlan, conformancePrompts } from './batches';
+import { createWrapper, type WrapperSetup } from './run-container';
+
+/** What every check needs: the plugin, how to configure it, and the model to attach to. */
+export interface ConformanceTarget extends WrapperSetup {
+  readonly backbone: Backbone;
+  /** Training steps per run (the first warms up; the rest must keep the tensor count flat). */
+  readonly steps: number;
+  readonly seed: number;
+}
+
+/** A conformance failure: says which contract rule the wrapper broke and how. */
+export class ConformanceError extends Error {
+  constructor(wrapper: string, message: string) {
+    super(`${wrapper}: ${message}`);
+    this.name = 'ConformanceError';
+  }
+}
+
+const PHASES: readonly EvalPhase[] = ['intermediate', 'final'];
+
+/** Resolves through the plugin's register; the wrapper's name, averaging and methods are there. */
+export function checkResolves(t: ConformanceTarget): void {
+  const fail = (m: string): never => {
+    throw new ConformanceError(t.plugin.name, m);
+  };
+  if (t.plugin.kind !== 'wrapper') fail(`plugin kind is '${t.plugin.kind}', expected 'wrapper'`);
+  const w = createWrapper(t, t.seed);
+  try {
+    if (typeof w.name !== 'string' || !w.name) fail('wrapper.name must be a non-empty string');
+    if (w.averaging !== 'probs' && w.averaging !== 'logits') fail(`averaging is '${String(w.averaging)}', expected 'probs' or 'logits'`);
+    for (const m of ['attach', 'prepare', 'trainStep', 'predict', 'generate', 'save', 'load', 'variables', 'dispose'] as const) {
+      if (typeof w[m] !== 'function') fail(`${m}() is missing`);
+    }
+    if ((typeof w.getTrainingState === 'function') !== (typeof w.setTrainingState === 'function')) {
+      fail('getTrainingState and setTrainingState come as a pair (a resumed run needs both)');
+    }
+  } finally {
+    w.dispose();
+  }
+}
+
+/**
+ * attach installs adapters on the backbone's sites; dispose removes them and frees every tensor
+ * the wrapper made (after attach, prepare, a step and a prediction).
+ */
+export function checkAttachDispose(t: ConformanceTarget): void {
+  const fail = (m: string): never => {
+    throw new ConformanceError(t.plugin.name, m);
+  };
+  const batch = conformanceBatch(t.backbone);
+  try {
+    // A bare forward first: the backbone may cache tables on first use, which are not the wrapper's.
+    tf.dispose(t.backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx: { training: false, rng: new Rng(0) } }));
+    const before = tf.memory().numTensors;
+    const w = createWrapper(t, t.seed);
+    try {
+      w.attach(t.backbone);
+      if (!t.backbone.sites().some((s) => s.adapter !== null)) fail('attach() installed no adapter on any backbone site');
+      if (w.variables().length === 0) fail('variables() is empty after attach(); a wrapper trains at least one variable');
+      if (!w.trainingFree) {
+        w.prepare(conformancePlan(t.steps));
+        w.trainStep(batch, 0);
+      }
+      tf.dispose(w.predict(batch, { phase: 'final' }));
+    } finally {
+      w.dispose();
+    }
+    const left = t.backbone.sites().filter((s) => s.adapter !== null);
+    if (left.length) fail(`dispose() left adapters on ${left.length} site(s), e.g. ${left[0].name}`);
+    const leaked = tf.memory().numTensors - before;
+    if (leaked !== 0) fail(`dispose() left ${leaked} tensor(s) alive (numTensors ${before} before the wrapper, ${before + leaked} after dispose)`);
+  } finally {
+    disposeMcqBatch(batch);
+  }
+}
+
+/**
+ * prepare(plan) then `steps` training steps: every result is a finite number with `loss` and
+ * `nll`, the tensor count is flat after the first step, and training changes the variables.
+ */
+export function checkTraining(t: ConformanceTarget): TrainStepResult[] {
+  const fail = (m: string): never => {
+    throw new ConformanceError(t.plugin.name, m);
+  };
+  if (t.steps < 2) fail(`steps must be at least 2 to check for leaks across steps (got ${t.steps})`);
+  return withWrapper(t, t.seed, (w, batch) => {
+    if (w.trainingFree) fail('is training-free (trainingFree: true); the runner never trains it, so there is nothing to check here');
+    w.prepare(conformancePlan(t.steps));
+    const initial = snapshot(w);
+    const results: TrainStepResult[] = [];
+    let baseline = 0;
+    for (let step = 0; step < t.steps; step++) {
+      const r = w.trainStep(batch, step);
+      results.push(r);
+      for (const key of ['loss', 'nll']) if (typeof r?.[key] !== 'number') fail(`trainStep(${step}) returned no numeric '${key}'`);
+      for (const [key, value] of Object.entries(r)) {
+        if (typeof value !== 'number' || !Number.isFinite(value)) fail(`trainStep(${step}) returned ${key} = ${String(value)}; every value must be a finite number`);
+      }
+      // The first step may create optimizer slots; after it, a step must make and free as many tensors as it needs.
+      if (step === 0) baseline = tf.memory().numTensors;
+      else if (tf.memory().numTensors !== baseline) {
+        fail(`trainStep(${step}) leaks: numTensors ${tf.memory().numTensors}, ${baseline} after step 0 (wrap the step in tf.tidy and dispose gradients)`);
+      }
+    }
+    if (!changed(initial, snapshot(w))) fail(`${t.steps} training steps at lr 1e-2 left every variable unchanged`);
+    return results;
+  });
+}
+
+/**
+ * predict in both phases without prepare (an evaluation-only run) returns finite logits
+ * [batch, samples, classes], and repeated predictions keep the tensor count flat.
+ */
+export function checkPredict(t: ConformanceTarget): Record<EvalPhase, number[]> {
+  const fail = (m: string): never => {
+    throw new ConformanceError(t.plugin.name, m);
+  };
+  return withWrapper(t, t.seed, (w, batch) => {
+    const shapes = {} as Record<EvalPhase, number[]>;
+    for (const phase of PHASES) {
+      const before = tf.memory().numTensors;
+      for (let k = 0; k < 2; k++) {
+        const out = w.predict(batch, { phase });
+        const shape = [...out.shape];
+        const values = out.dataSync();
+        out.dispose();
+        const [B, S, C] = shape;
+        if (shape.length !== 3 || B !== CONFORMANCE_EXAMPLES.length || C !== CONFORMANCE_LABELS.length || !(S >= 1)) {
+          fail(`predict(${phase}) has shape [${shape}], expected [${CONFORMANCE_EXAMPLES.length}, samples >= 1, ${CONFORMANCE_LABELS.length}] (batch, samples, classes)`);
+        }
+        const bad = values.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) fail(`predict(${phase}) returned a non-finite logit (${values[bad]} at flat index ${bad})`);
+        shapes[phase] = shape;
+      }
+      const after = tf.memory().numTensors;
+      if (after !== before) fail(`predict(${phase}) leaks ${after - before} tensor(s) per two calls (the caller disposes only the returned tensor)`);
+    }
+    return shapes;
+  });
+}
+
+/**
+ * A trained wrapper's save(dir), loaded into a fresh wrapper of the same seed, predicts exactly
+ * what the trained one predicts; and a fresh wrapper without the load predicts differently, so
+ * the match comes from the saved weights, not from the seed alone.
+ */
+export async function checkSaveLoad(t: ConformanceTarget): Promise<void> {
+  const fail = (m: string): never => {
+    throw new ConformanceError(t.plugin.name, m);
+  };
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bayes-peft-conformance-'));
+  try {
+    // Each wrapper's first predict call is the one compared: sampling wrappers draw their noise
+    // from the seed and the call's index, as a run's final evaluation does.
+    const trained = await withWrapperAsync(t, t.seed, async (w, batch) => {
+      await fit(w, t, batch);
+      await w.save(dir);
+      return predictHost(w, batch, 'final');
+    });
+    if (!(await containsFile(dir, 'adapter_config.json'))) fail(`save(${dir}) wrote no adapter_config.json (the PEFT layout)`);
+    const untrained = withWrapper(t, t.seed, (w, batch) => predictHost(w, batch, 'final'));
+    // As a run with `adapter:` does it: load, then calibrate when the method has that step.
+    const loaded = await withWrapperAsync(t, t.seed, async (w, batch) => {
+      await w.load(dir);
+      if (w.calibrate) await w.calibrate(conformanceAnchor(t.backbone), { numExamples: CONFORMANCE_EXAMPLES.length });
+      return predictHost(w, batch, 'final');
+    });
+    if (sameValues(trained, untrained)) {
+      fail(`predictions after fitting (${t.steps} training steps, or a perturbed adapter for a training-free method) equal a fresh wrapper's, so the round trip would prove nothing; does what trainStep updates reach predict?`);
+    }
+    const d = maxAbsDiff(trained, loaded);
+    if (!sameValues(trained, loaded)) fail(`load(save(trained)) predicts differently from the trained wrapper: max |diff| ${d} over ${trained.length} logits`);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Two fresh runs with one seed (attach, prepare, train, predict) give identical losses and predictions. */
+export async function checkDeterminism(t: ConformanceTarget): Promise<void> {
+  const fail = (m: string): never => {
+    throw new ConformanceError(t.plugin.name, m);
+  };
+  const run = () =>
+    withWrapperAsync(t, t.seed, async (w, batch) => {
+      const losses = (await fit(w, t, batch)).map((r) => r.loss);
+      return { losses, predictions: predictHost(w, batch, 'final') };
+    });
+  const a = await run();
+  const b = await run();
+  if (!sameValues(a.losses, b.losses)) fail(`two runs with seed ${t.seed} train to different losses: [${a.losses}] vs [${b.losses}]`);
+  if (!sameValues(a.predictions, b.predictions)) {
+    fail(`two runs with seed ${t.seed} predict differently (max |diff| ${maxAbsDiff(a.predictions, b.predictions)}); draw every random number from the run's Rng`);
+  }
+}
+
+/**
+ * generate returns [batch][samples] results, with as many samples as predict uses in the same
+ * phase, each continuing its prompt by the requested number of tokens, without leaking tensors.
+ */
+export async function checkGenerate(t: ConformanceTarget): Promise<void> {
+  const fail = (m: string): never => {
+    throw new ConformanceError(t.plugin.name, m);
+  };
+  const maxNewTokens = 3;
+  const prompts = conformancePrompts(t.backbone);
+  await withWrapperAsync(t, t.seed, async (w, batch) => {
+    for (const phase of PHASES) {
+      const before = tf.memory().numTensors;
+      const out = await w.generate(prompts, { maxNewTokens, temperature: 1, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(t.seed).child('generate') }, phase });
+      if (tf.memory().numTensors !== before) fail(`generate(${phase}) leaks ${tf.memory().numTensors - before} tensor(s)`);
+      const pred = w.predict(batch, { phase });
+      const samples = pred.shape[1];
+      pred.dispose();
+      if (!Array.isArray(out) || out.length !== prompts.ids.length) fail(`generate(${phase}) returned ${Array.isArray(out) ? out.length : typeof out} rows for ${prompts.ids.length} prompts`);
+      out.forEach((row, b) => {
+        if (!Array.isArray(row) || row.length !== samples) {
+          fail(`generate(${phase}) row ${b} has ${Array.isArray(row) ? row.length : typeof row} result(s); predict(${phase}) uses ${samples} weight sample(s), expected one generation per sample`);
+        }
+        for (const [s, r] of row.entries()) {
+          const where = `generate(${phase})[${b}][${s}]`;
+          if (r.newIds?.length !== maxNewTokens) fail(`${where} has ${r.newIds?.length} new tokens; expected ${maxNewTokens} (no EOS stop was asked)`);
+          if (!sameValues(r.ids.slice(r.ids.length - maxNewTokens), r.newIds)) fail(`${where}.ids does not end with its newIds`);
+          if (typeof r.text !== 'string') fail(`${where}.text is not a string`);
+          if (!Number.isFinite(r.nll) || r.nll < 0) fail(`${where}.nll is ${r.nll}; expected a finite non-negative sum of -log p`);
+        }
+      });
+    }
+  });
+}
+
+/**
+ * calibrate (for methods that have it) on anchor batches, as the runner calls it after training:
+ * returns a log of entries and a summary whose values are finite numbers, booleans, strings or
+ * null, and a second call does not leave more tensors than the first.
+ */
+export async function checkCalibrate(t: ConformanceTarget): Promise<void> {
+  const fail = (m: string): never => {
+    throw new ConformanceError(t.plugin.name, m);
+  };
+  await withWrapperAsync(t, t.seed, async (w, batch) => {
+    if (!w.calibrate) fail('has no calibrate(); nothing to check');
+    await fit(w, t, batch, { calibrate: false });
+    const ctx = { numExamples: CONFORMANCE_EXAMPLES.length };
+    const first = await w.calibrate!(conformanceAnchor(t.backbone), ctx);
+    const after = tf.memory().numTensors;
+    const second = await w.calibrate!(conformanceAnchor(t.backbone), ctx);
+    if (tf.memory().numTensors !== after) fail(`calibrate() leaks ${tf.memory().numTensors - after} tensor(s) per call`);
+    for (const r of [first, second]) {
+      if (!r || !Array.isArray(r.log)) fail('calibrate() must resolve to { log: entries[], summary }');
+      r.log.forEach((entry, i) => checkEntry(entry, `log[${i}]`, fail));
+      checkEntry(r.summary, 'summary', fail);
+    }
+  });
+}
+
+function checkEntry(entry: CalibrationEntry, where: string, fail: (m: string) => never): void {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail(`calibrate() ${where} is not an object`);
+  for (const [k, v] of Object.entries(entry)) {
+    const ok = v === null || typeof v === 'boolean' || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+    if (!ok) fail(`calibrate() ${where}.${k} is ${String(v)}; entries hold finite numbers, booleans, strings or null`);
+  }
+}
+
+/**
+ * Brings a fresh attached wrapper to a fitted state as a run does: `steps` training steps (for a
+ * training-free method, a seeded perturbation of its variables stands in for the trained adapter
+ * it would load), then calibrate when the method has it.
+ */
+async function fit(w: Wrapper, t: ConformanceTarget, batch: McqBatch, options: { calibrate?: boolean } = {}): Promise<TrainStepResult[]> {
+  const results: TrainStepResult[] = [];
+  if (!w.trainingFree) {
+    w.prepare(conformancePlan(t.steps));
+    for (let step = 0; step < t.steps; step++) results.push(w.trainStep(batch, step));
+  } else {
+    tf.tidy(() => w.variables().forEach((v, i) => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.05, 'float32', t.seed * 1000 + i)))));
+  }
+  if (w.calibrate && options.calibrate !== false) await w.calibrate(conformanceAnchor(t.backbone), { numExamples: CONFORMANCE_EXAMPLES.length });
+  return results;
+}
+
+/** The conformance examples as an anchor set in batches of two, as the runner passes one. */
+function conformanceAnchor(backbone: Backbone) {
+  return anchorBatches({ backbone, examples: CONFORMANCE_EXAMPLES, targetIds: targetTokenIds(backbone.tokenizer, CONFORMANCE_LABELS), batchSize: 2, maxSeqLen: 64 });
+}
+
+/**
+ * One forward and one short generation of the bare backbone, so whatever it builds lazily on
+ * first use is in place before the checks count tensors.
+ */
+export async function warmUp(backbone: Backbone): Promise<void> {
+  const batch = conformanceBatch(backbone);
+  try {
+    tf.dispose(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx: { training: false, rng: new Rng(0) } }));
+  } finally {
+    disposeMcqBatch(batch);
+  }
+  await backbone.generate(conformancePrompts(backbone), { maxNewTokens: 3, temperature: 0, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(0) } });
+}
+
+function withWrapper<T>(t: ConformanceTarget, seed: number, fn: (w: Wrapper, batch: McqBatch) => T): T {
+  const w = createWrapper(t, seed);
+  const batch = conformanceBatch(t.backbone);
+  try {
+    w.attach(t.backbone);
+    return fn(w, batch);
+  } finally {
+    disposeMcqBatch(batch);
+    w.dispose();
+  }
+}
+
+async function withWrapperAsync<T>(t: ConformanceTarget, seed: number, fn: (w: Wrapper, batch: McqBatch) => Promise<T>): Promise<T> {
+  const w = createWrapper(t, seed);
+  const batch = conformanceBatch(t.backbone);
+  try {
+    w.attach(t.backbone);
+    return await fn(w, batch);
+  } finally {
+    disposeMcqBatch(batch);
+    w.dispose();
+  }
+}
+
+function predictHost(w: Wrapper, batch: McqBatch, phase: EvalPhase): number[] {
+  const out = w.predict(batch, { phase });
+  try {
+    return Array.from(out.dataSync());
+  } finally {
+    out.dispose();
+  }
+}
+
+function snapshot(w: Wrapper): number[][] {
+  return w.variables().map((v) => Array.from(v.dataSync()));
+}
+
+function changed(a: number[][], b: number[][]): boolean {
+  return a.length !== b.length || a.some((values, i) => !sameValues(values, b[i]));
+}
+
+function sameValues(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
+
+function maxAbsDiff(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) return Infinity;
+  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+}
+
+async function containsFile(dir: string, name: string): Promise<boolean> {
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    if (e.isFile() && e.name === name) return true;
+    if (e.isDirectory() && (await containsFile(path.join(dir, e.name), name))) return true;
+  }
+  return false;
+}
