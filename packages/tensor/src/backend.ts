@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { applyFastPath, restoreKernels, type FastPathChoice } from './fast/fast-path';
 
 /**
  * The engines we know, best first. The two native ones bind libtensorflow through
@@ -19,8 +20,13 @@ export interface BackendChoice {
   readonly reasons: string[];
   /** What was asked for, after the environment override. */
   readonly requested: BackendRequest;
-  /** Build details of the chosen engine, e.g. `simd` for wasm. */
+  /** Build details of the chosen engine, e.g. `simd` for wasm; `native <kernels>` when the fast path runs. */
   readonly details: string[];
+  /**
+   * Whether native OpenBLAS kernels replace the engine's hottest ones (wasm and cpu only; see
+   * fast/fast-path.ts), and the line that says so.
+   */
+  readonly fast: FastPathChoice;
 }
 
 /** Where the chosen line goes: a function, or anything with `info` (core's Logger). */
@@ -104,8 +110,11 @@ async function choose(request: BackendRequest, log?: BackendLog): Promise<Backen
     const failure = await tryBackend(name);
     if (failure === null) {
       const details = await describe(name);
-      const choice: BackendChoice = { name, reasons, requested: request, details };
+      const fast = name === 'wasm' || name === 'cpu' ? applyFastPath(name) : notApplicable(name);
+      if (fast.enabled) details.push('native matmul');
+      const choice: BackendChoice = { name, reasons, requested: request, details, fast };
       emit(log, formatLine(choice));
+      emit(log, fast.line);
       return choice;
     }
     if (request !== 'auto') throw new Error(`backend ${name} was requested but is unavailable: ${failure}`);
@@ -179,6 +188,12 @@ function prepareWasm(): void {
   const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   wasm.setWasmPaths(dist + path.sep);
   wasmPrepared = true;
+}
+
+/** The native engines run their own compiled kernels: nothing to replace. */
+function notApplicable(name: BackendName): FastPathChoice {
+  restoreKernels();
+  return { enabled: false, kernels: [], line: `fast path: not needed (${name} runs compiled kernels)` };
 }
 
 async function describe(name: BackendName): Promise<string[]> {

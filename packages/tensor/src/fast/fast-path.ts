@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { loadNativeKernels, type NativeKernels } from '@bayes-peft/native-kernels';
+import { cpuBatchMatMul, wasmBatchMatMul } from './native-matmul';
+import { wasmCast, wasmIdentity } from './shared-data';
+
+/** `BAYES_PEFT_FAST=0` keeps the plain backend (the fast path is on by default when it can be). */
+export const FAST_ENV = 'BAYES_PEFT_FAST';
+/** OpenBLAS threads (default 1: a fixed, comparable figure on a shared machine). */
+export const THREADS_ENV = 'BAYES_PEFT_THREADS';
+
+/** Backends whose hot kernels the native addon can replace. */
+export type FastBackend = 'wasm' | 'cpu';
+
+export interface FastPathChoice {
+  readonly enabled: boolean;
+  /** Kernels replaced by native ones (empty when disabled). */
+  readonly kernels: string[];
+  /** One line for the log: what runs and why. */
+  readonly line: string;
+}
+
+type MakeKernel = (native: NativeKernels, fallback: tf.KernelFunc) => tf.KernelFunc;
+
+/** Kernels that call the OpenBLAS addon. */
+const NATIVE: Record<FastBackend, Record<string, MakeKernel>> = {
+  wasm: { [tf.BatchMatMul]: wasmBatchMatMul },
+  cpu: { [tf.BatchMatMul]: cpuBatchMatMul },
+};
+
+/** Kernels in TypeScript that only avoid the backend's needless copies: they need no addon. */
+const PLAIN: Record<FastBackend, Record<string, (fallback: tf.KernelFunc) => tf.KernelFunc>> = {
+  wasm: { [tf.Identity]: () => wasmIdentity(), [tf.Cast]: wasmCast },
+  cpu: {},
+};
+
+/** Each backend's own kernel configs, kept while ours replace them, to be put back. */
+const replaced = new Map<string, tf.KernelConfig>();
+
+/**
+ * Replaces the hot kernels of `backend` by native OpenBLAS ones when the addon was built and
+ * BAYES_PEFT_FAST is not 0; otherwise leaves (or puts back) the backend's own kernels. Says in
+ * one line which path runs and why.
+ */
+export function applyFastPath(backend: FastBackend): FastPathChoice {
+  const env = process.env[FAST_ENV]?.trim();
+  if (env === '0' || env === 'false' || env === 'off') {
+    restoreKernels();
+    return { enabled: false, kernels: [], line: `fast path: off (${FAST_ENV}=${env}); plain ${backend} kernels` };
+  }
+  restoreKernels();
+  const load = loadNativeKernels();
+  const plain = Object.entries(PLAIN[backend])
+    .filter(([name, make]) => replace(backend, name, (own) => make(own)))
+    .map(([name]) => name);
+  const copies = plain.length ? `; zero-copy ${plain.join(', ')}` : '';
+  if (!load.ok) {
+    // A machine without a compiler or OpenBLAS: the backend's own matrix kernels.
+    return {
+      enabled: false,
+      kernels: plain,
+      line: `fast path: unavailable (${load.reason}); plain ${backend} matmul${copies}`,
+    };
+  }
+  const native = load.kernels;
+  const threads = threadCount();
+  native.setThreads(threads);
+  const names = Object.entries(NATIVE[backend])
+    .filter(([name, make]) => replace(backend, name, (own) => make(native, own)))
+    .map(([name]) => name);
+  const blas = native.info().blas.split(' ').slice(0, 2).join(' ');
+  return {
+    enabled: true,
+    kernels: [...names, ...plain],
+    line: `fast path: native ${names.join(', ')} on ${backend} (${blas}, ${threads} thread${threads === 1 ? '' : 's'})${copies}; ${FAST_ENV}=0 disables`,
+  };
+}
+
+/** Swaps the backend's kernel `name` for make(own kernel); false when the backend has none. */
+function replace(backend: FastBackend, name: string, make: (own: tf.KernelFunc) => tf.KernelFunc): boolean {
+  const own = tf.getKernel(name, backend);
+  if (!own) return false;
+  replaced.set(key(name, backend), own);
+  tf.unregisterKernel(name, backend);
+  tf.registerKernel({ kernelName: name, backendName: backend, kernelFunc: make(own.kernelFunc) });
+  return true;
+}
+
+/** Puts every replaced kernel back: the backends run their own kernels again. */
+export function restoreKernels(): void {
+  for (const config of replaced.values()) {
+    tf.unregisterKernel(config.kernelName, config.backendName);
+    tf.registerKernel(config);
+  }
+  replaced.clear();
+}
+
+/** Whether `kernel` of `backend` is currently the native one. */
+export function isNativeKernel(kernel: string, backend: FastBackend): boolean {
+  return replaced.has(key(kernel, backend));
+}
+
+function threadCount(): number {
+  const raw = process.env[THREADS_ENV]?.trim();
+  if (!raw) return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${THREADS_ENV}='${raw}' is not a positive integer`);
+  return n;
+}
+
+function key(kernel: string, backend: string): string {
+  return `${backend}_${kernel}`;
+}

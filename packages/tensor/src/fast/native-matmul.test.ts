@@ -1,0 +1,218 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs'; // gradients
+import { loadNativeKernels } from '@bayes-peft/native-kernels';
+import { initBackend } from '../backend';
+import { applyFastPath, isNativeKernel, restoreKernels, type FastBackend } from './fast-path';
+
+const native = loadNativeKernels();
+const describeNative = native.ok ? describe : describe.skip;
+if (!native.ok) process.stderr.write(`native-matmul parity tests skipped: ${native.reason}\n`);
+
+/** A small seeded generator, so every shape's operands are reproducible. */
+function uniform(seed: number, n: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+/** max |x - y| / max |y|: the error relative to the product's scale (entries near 0 make elementwise ratios meaningless). */
+function relError(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < y.length; i++) {
+    diff = Math.max(diff, Math.abs(x[i] - y[i]));
+    scale = Math.max(scale, Math.abs(y[i]));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+/** op(A) op(B) in float64 on the host, with numpy broadcasting of the batch axes, for the cases planMatMul does not see. */
+function reference(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], ta: boolean, tb: boolean): Float64Array {
+  const t = tf.tidy(() => {
+    const A = tf.tensor(a, aShape);
+    const B = tf.tensor(b, bShape);
+    return tf.matMul(A, B, ta, tb); // shape only
+  });
+  const outShape = t.shape;
+  t.dispose();
+  const m = outShape[outShape.length - 2];
+  const n = outShape[outShape.length - 1];
+  const k = ta ? aShape[aShape.length - 2] : aShape[aShape.length - 1];
+  const batch = outShape.slice(0, -2);
+  const count = batch.reduce((s, d) => s * d, 1);
+  const out = new Float64Array(count * m * n);
+  const blockOf = (shape: number[], idx: number[]) => {
+    const dims = shape.slice(0, -2);
+    let off = 0;
+    for (let d = 0; d < dims.length; d++) {
+      const i = idx[idx.length - dims.length + d];
+      off = off * dims[d] + (dims[d] === 1 ? 0 : i);
+    }
+    return off;
+  };
+  const idx = new Array<number>(batch.length).fill(0);
+  for (let q = 0; q < count; q++) {
+    const ao = blockOf(aShape, idx) * m * k;
+    const bo = blockOf(bShape, idx) * k * n;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[ao + (ta ? p * m + i : i * k + p)] * b[bo + (tb ? j * k + p : p * n + j)];
+        out[(q * m + i) * n + j] = s;
+      }
+    }
+    for (let d = batch.length - 1; d >= 0; d--) {
+      if (++idx[d] < batch[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Cases the plain tfjs kernels get wrong, so the native result is checked against float64 only:
+ * both backends flatten the batch axes and broadcast only a whole side of batch size 1 (tfjs
+ * 4.22), and wasm leaves a k = 0 product uninitialised instead of zero.
+ */
+const PLAIN_WRONG = new Set(['[2,1,5,4] [3,4,6]', '[1,3,5,4] [2,1,4,3]', 'wasm [4,0] [0,3]']);
+
+/** [aShape, bShape, transposeA, transposeB]: transposes, batches, broadcasts, odd and degenerate sizes. */
+const CASES: Array<[number[], number[], boolean, boolean]> = [
+  [[7, 13], [13, 5], false, false],
+  [[13, 7], [13, 5], true, false],
+  [[7, 13], [5, 13], false, true],
+  [[13, 7], [5, 13], true, true],
+  [[1, 1], [1, 1], false, false],
+  [[1, 33], [33, 1], false, false],
+  [[3, 4, 9], [3, 9, 6], false, false],
+  [[3, 9, 4], [3, 6, 9], true, true],
+  [[2, 3, 17, 8], [2, 3, 17, 8], false, true], // attention scores Q K^T
+  [[2, 3, 17, 17], [2, 3, 17, 8], true, false], // its gradient P^T dO
+  [[2, 1, 5, 4], [3, 4, 6], false, false], // broadcast on both sides (float64 only, see PLAIN_WRONG)
+  [[5, 4], [2, 3, 4, 6], false, false], // rank-2 left operand
+  [[2, 3, 5, 4], [6, 4], false, true], // rank-2 right operand, transposed
+  [[1, 3, 5, 4], [2, 1, 4, 3], false, false],
+  [[65, 130], [130, 67], false, false], // past OpenBLAS' small-matrix paths
+  [[130, 65], [67, 130], true, true],
+  [[4, 0], [0, 3], false, false], // k = 0: zeros
+  [[0, 5], [5, 3], false, false], // m = 0: empty
+];
+
+describeNative.each(['wasm', 'cpu'] as FastBackend[])('native BatchMatMul on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend, () => {});
+    expect(isNativeKernel(tf.BatchMatMul, backend)).toBe(true);
+  });
+  afterAll(() => restoreKernels());
+
+  it.each(CASES)('matches the plain kernel and float64 within 1e-5: %j x %j (tA %s, tB %s)', (aShape, bShape, ta, tb) => {
+    const aSize = aShape.reduce((s, d) => s * d, 1);
+    const bSize = bShape.reduce((s, d) => s * d, 1);
+    const a = uniform(aSize * 31 + 7, aSize);
+    const b = uniform(bSize * 17 + 3, bSize);
+    const before = tf.memory().numTensors;
+    const run = () =>
+      tf.tidy(() => {
+        const y = tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb);
+        return { shape: y.shape, values: y.dataSync().slice() };
+      });
+    const fast = run();
+    restoreKernels();
+    const plain = run();
+    applyFastPath(backend);
+    expect(isNativeKernel(tf.BatchMatMul, backend)).toBe(true);
+    expect(fast.shape).toEqual(plain.shape);
+    const exact = reference(a, aShape, b, bShape, ta, tb);
+    expect(fast.values.length).toBe(exact.length);
+    const key = `[${aShape}] [${bShape}]`;
+    if (!PLAIN_WRONG.has(key) && !PLAIN_WRONG.has(`${backend} ${key}`)) expect(relError(fast.values, plain.values)).toBeLessThan(1e-5);
+    expect(relError(fast.values, exact)).toBeLessThan(1e-5);
+    if (exact.length > 0 && aSize > 0 && bSize > 0 && (ta ? aShape[aShape.length - 2] : aShape[aShape.length - 1]) === 0) {
+      expect([...fast.values].every((v) => v === 0)).toBe(true);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('gives the gradients of the plain kernel (the backward pass multiplies by transposed operands)', () => {
+    const a = uniform(11, 2 * 3 * 9 * 5);
+    const b = uniform(12, 2 * 3 * 7 * 5);
+    const grads = () =>
+      tf.tidy(() => {
+        const A = tf.tensor(a, [2, 3, 9, 5]);
+        const B = tf.tensor(b, [2, 3, 7, 5]); // tfjs' matMul gradient does not reduce broadcast batch axes
+        const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y, false, true))))([A, B]);
+        return g.map((t) => t.dataSync().slice());
+      });
+    const before = tf.memory().numTensors;
+    const fast = grads();
+    restoreKernels();
+    const plain = grads();
+    applyFastPath(backend);
+    for (let i = 0; i < 2; i++) expect(relError(fast[i], plain[i])).toBeLessThan(1e-5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('falls back to the plain kernel for int32 operands', () => {
+    // The plain wasm kernel refuses int32 itself; the fallback passes its error on.
+    if (backend === 'wasm') {
+      expect(() => tf.tidy(() => tf.matMul(tf.tensor2d([[1]], [1, 1], 'int32'), tf.tensor2d([[1]], [1, 1], 'int32')))).toThrow(/non-float32/);
+      return;
+    }
+    const y = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]], [1, 2], 'int32'), tf.tensor2d([[3], [4]], [2, 1], 'int32')).dataSync()[0]);
+    expect(y).toBe(11);
+  });
+
+  it('reads operands that sit anywhere in memory (slices, many live tensors)', () => {
+    const keep = Array.from({ length: 50 }, (_, i) => tf.fill([97 + i], i));
+    try {
+      const got = tf.tidy(() => {
+        const big = tf.tensor(uniform(5, 40 * 33), [40, 33]);
+        const x = tf.slice(big, [3, 0], [11, 33]);
+        return tf.matMul(x, big, false, true).dataSync().slice();
+      });
+      restoreKernels();
+      const want = tf.tidy(() => {
+        const big = tf.tensor(uniform(5, 40 * 33), [40, 33]);
+        return tf.matMul(tf.slice(big, [3, 0], [11, 33]), big, false, true).dataSync().slice();
+      });
+      applyFastPath(backend);
+      expect(relError(got, want)).toBeLessThan(1e-5);
+    } finally {
+      tf.dispose(keep);
+    }
+  });
+});
+
+describe('applyFastPath', () => {
+  const saved = process.env.BAYES_PEFT_FAST;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.BAYES_PEFT_FAST;
+    else process.env.BAYES_PEFT_FAST = saved;
+    restoreKernels();
+  });
+
+  it('BAYES_PEFT_FAST=0 keeps the plain kernels and says so', async () => {
+    await initBackend('cpu', () => {});
+    process.env.BAYES_PEFT_FAST = '0';
+    const choice = applyFastPath('cpu');
+    expect(choice).toEqual({ enabled: false, kernels: [], line: 'fast path: off (BAYES_PEFT_FAST=0); plain cpu kernels' });
+    expect(isNativeKernel(tf.BatchMatMul, 'cpu')).toBe(false);
+  });
+
+  (native.ok ? it : it.skip)('names the native kernels, the BLAS and its threads', async () => {
+    await initBackend('cpu', () => {});
+    delete process.env.BAYES_PEFT_FAST;
+    const choice = applyFastPath('cpu');
+    expect(choice.enabled).toBe(true);
+    expect(choice.kernels).toEqual(['BatchMatMul']);
+    expect(choice.line).toMatch(/^fast path: native BatchMatMul on cpu \(OpenBLAS [\d.]+, 1 thread\); BAYES_PEFT_FAST=0 disables$/);
+    restoreKernels();
+    expect(isNativeKernel(tf.BatchMatMul, 'cpu')).toBe(false);
+  });
+});
