@@ -15,6 +15,8 @@ export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
   dataset: {
     arc: '@bayes-peft/dataset-arc',
     toy: '@bayes-peft/dataset-toy',
+    triviaqa: '@bayes-peft/dataset-triviaqa',
+    truthfulqa: '@bayes-peft/dataset-truthfulqa',
   },
   evaluator: {},
   judge: {},
