@@ -7,6 +7,7 @@ import { pluginsCommand } from './commands/plugins';
 import { logitsCommand } from './commands/logits';
 import { generateCommand } from './commands/generate';
 import { optionsCommand } from './commands/options';
+import { newCommand } from './commands/new-wrapper';
 import { datasetCommand } from './commands/dataset';
 
 const { version } = require('../package.json') as { version: string };
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(logitsCommand());
   program.addCommand(generateCommand());
   program.addCommand(optionsCommand());
+  program.addCommand(newCommand());
   program.addCommand(datasetCommand());
   return program;
 }

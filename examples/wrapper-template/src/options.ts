@@ -1,0 +1,26 @@
+import type { InjectionToken } from 'tsyringe';
+import { z } from 'zod';
+
+/**
+ * The options a run spec gives this wrapper (`wrapper: { plugin: bayes-peft-wrapper-template, options: {...} }`).
+ * The schema validates them before anything runs, fills the defaults, and documents each one:
+ * `bayes-peft options bayes-peft-wrapper-template` prints the descriptions. Learning rate, optimizer, weight
+ * decay and warmup come from the spec's `train:` section (the TrainingPlan), rank, alpha and
+ * targets from its `lora:` section, so they are not repeated here.
+ */
+export const TemplateWrapperOptions = z
+  .object({
+    labelSmoothing: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe('weight of the uniform distribution mixed into the training target (0 = plain maximum likelihood)'),
+  })
+  .strict()
+  .prefault({});
+
+export type TemplateWrapperOptions = z.output<typeof TemplateWrapperOptions>;
+
+/** Where register() puts the parsed options for the wrapper's constructor to ask for. */
+export const TEMPLATE_OPTIONS = Symbol.for('bayes-peft-wrapper-template.options') as InjectionToken<TemplateWrapperOptions>;

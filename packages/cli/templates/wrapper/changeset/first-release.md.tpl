@@ -1,0 +1,5 @@
+---
+"{{packageName}}": minor
+---
+
+First release: the `{{name}}` wrapper for bayes-peft.
