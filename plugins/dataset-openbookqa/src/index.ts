@@ -1,0 +1,18 @@
+import { defineMcqDatasetPlugin } from '@bayes-peft/mcq';
+import { openBookQaDefinition } from './definition';
+import { OpenBookQaOptions } from './options';
+
+export { openBookQaDefinition } from './definition';
+export { OpenBookQaOptions, OBQA_HUB_REPO } from './options';
+export { OBQA_LABELS, OBQA_TEMPLATE, OBQA_FIXED_TEMPLATE, formatObqaRow, type ObqaFormatOptions } from './format';
+
+export const version = '0.1.0';
+
+export default defineMcqDatasetPlugin({
+  name: 'openbookqa',
+  version,
+  packageName: '@bayes-peft/dataset-openbookqa',
+  description: "OpenBookQA (allenai/openbookqa, main) four-choice science QA with the reference's prompt template, its 'Chioces' typo and swapped choices by default",
+  options: OpenBookQaOptions,
+  define: openBookQaDefinition,
+});
