@@ -15,6 +15,13 @@ export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
   dataset: {
     arc: '@bayes-peft/dataset-arc',
     toy: '@bayes-peft/dataset-toy',
+    openbookqa: '@bayes-peft/dataset-openbookqa',
+    piqa: '@bayes-peft/dataset-piqa',
+    winogrande: '@bayes-peft/dataset-winogrande',
+    hellaswag: '@bayes-peft/dataset-hellaswag',
+    boolq: '@bayes-peft/dataset-boolq',
+    commonsenseqa: '@bayes-peft/dataset-commonsenseqa',
+    mmlu: '@bayes-peft/dataset-mmlu',
     triviaqa: '@bayes-peft/dataset-triviaqa',
     truthfulqa: '@bayes-peft/dataset-truthfulqa',
   },
