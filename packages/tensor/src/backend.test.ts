@@ -49,14 +49,18 @@ describe('initBackend', () => {
     const { initBackend } = freshBackend();
     const lines: string[] = [];
     const choice = await initBackend('auto', (l) => lines.push(l));
-    expect(lines).toHaveLength(1);
+    // The engine, then whether native kernels replace its hottest ones.
+    expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(new RegExp(`^backend: ${choice.name}\\b`));
+    expect(lines[1]).toBe(choice.fast.line);
+    expect(lines[1]).toMatch(/^fast path: (native BatchMatMul on wasm|unavailable|off|not needed)/);
     if (!nativeWorks) {
       expect(choice.name).toBe('wasm');
       expect(choice.reasons).toHaveLength(2);
       expect(choice.reasons[0]).toMatch(/^tensorflow-gpu: @tensorflow\/tfjs-node-gpu (not installed|is installed without its native addon|failed to load)/);
       expect(choice.reasons[1]).toMatch(/^tensorflow: @tensorflow\/tfjs-node (not installed|is installed without its native addon|failed to load)/);
-      expect(lines[0]).toBe(`backend: wasm [simd, single-threaded] (${choice.reasons.join('; ')})`);
+      const native = choice.fast.enabled ? ', native matmul' : '';
+      expect(lines[0]).toBe(`backend: wasm [simd, single-threaded${native}] (${choice.reasons.join('; ')})`);
       expect(tf.getBackend()).toBe('wasm');
     }
     // The engine computes.
@@ -74,7 +78,7 @@ describe('initBackend', () => {
     expect(a.name).toBe('cpu');
     expect(b).toBe(a);
     expect(c).toBe(a);
-    expect(lines).toEqual(['backend: cpu (requested)']);
+    expect(lines).toEqual([`backend: cpu${a.fast.enabled ? ' [native matmul]' : ''} (requested)`, a.fast.line]);
     expect(tf.getBackend()).toBe('cpu');
   });
 
@@ -86,8 +90,9 @@ describe('initBackend', () => {
     expect(w.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect((await currentBackend())?.name).toBe('wasm');
-    expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/^backend: wasm \[(no )?simd, (single-)?threaded\] \(requested\)$/);
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toMatch(/^backend: wasm \[(no )?simd, (single-)?threaded(, native matmul)?\] \(requested\)$/);
+    expect(lines[3]).toBe(w.fast.line);
   });
 
   it('BAYES_PEFT_BACKEND overrides auto but not an explicit request', async () => {

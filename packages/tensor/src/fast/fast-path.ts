@@ -110,3 +110,13 @@ function threadCount(): number {
 function key(kernel: string, backend: string): string {
   return `${backend}_${kernel}`;
 }
+
+/**
+ * Whether the engine in use multiplies by a transposed operand as fast as by a plain one:
+ * libtensorflow and the native OpenBLAS matmul do; the plain wasm backend does not (its fast
+ * path wants an untransposed right operand). Models pick their weight layout by this.
+ */
+export function transposesAreCheap(): boolean {
+  const b = tf.getBackend();
+  return b === 'tensorflow' || ((b === 'wasm' || b === 'cpu') && isNativeKernel(tf.BatchMatMul, b));
+}

@@ -105,11 +105,18 @@ const CASES: Array<[number[], number[], boolean, boolean]> = [
 ];
 
 describeNative.each(['wasm', 'cpu'] as FastBackend[])('native BatchMatMul on %s', (backend) => {
+  // These tests compare the kernels themselves, so they switch them on even under BAYES_PEFT_FAST=0.
+  const savedFast = process.env.BAYES_PEFT_FAST;
   beforeAll(async () => {
+    delete process.env.BAYES_PEFT_FAST;
     await initBackend(backend, () => {});
+    applyFastPath(backend);
     expect(isNativeKernel(tf.BatchMatMul, backend)).toBe(true);
   });
-  afterAll(() => restoreKernels());
+  afterAll(() => {
+    restoreKernels();
+    if (savedFast !== undefined) process.env.BAYES_PEFT_FAST = savedFast;
+  });
 
   it.each(CASES)('matches the plain kernel and float64 within 1e-5: %j x %j (tA %s, tB %s)', (aShape, bShape, ta, tb) => {
     const aSize = aShape.reduce((s, d) => s * d, 1);

@@ -4,13 +4,19 @@ import { initBackend } from '../backend';
 import { applyFastPath, isNativeKernel, restoreKernels } from './fast-path';
 
 describe('zero-copy Identity and Cast on wasm', () => {
+  // These tests compare the kernels themselves, so they switch them on even under BAYES_PEFT_FAST=0.
+  const savedFast = process.env.BAYES_PEFT_FAST;
   beforeAll(async () => {
+    delete process.env.BAYES_PEFT_FAST;
     await initBackend('wasm', () => {});
     applyFastPath('wasm');
     expect(isNativeKernel(tf.Identity, 'wasm')).toBe(true);
     expect(isNativeKernel(tf.Cast, 'wasm')).toBe(true);
   });
-  afterAll(() => restoreKernels());
+  afterAll(() => {
+    restoreKernels();
+    if (savedFast !== undefined) process.env.BAYES_PEFT_FAST = savedFast;
+  });
 
   it('a clone shares its memory, yet outlives the original and reads the same values', () => {
     const before = tf.memory();
