@@ -12,6 +12,8 @@ export interface RopeInputs {
   /** cos and sin times 1/sqrt(D): scaling the queries inside RoPE saves a pass over the scores. */
   readonly qCos: tf.Tensor4D;
   readonly qSin: tf.Tensor4D;
+  /** halfSwapMatrix(headDim), shared by every layer's RoPE. */
+  readonly swap: tf.Tensor2D;
 }
 
 /** Keys and values of the positions seen so far, after RoPE: [B, KV, T, D] each. */
@@ -51,8 +53,8 @@ export class DecoderLayer {
     const q = tf.reshape(p.q.apply(x, ctx), [b, t, numHeads, headDim]) as tf.Tensor4D;
     const k = tf.reshape(p.k.apply(x, ctx), [b, t, numKeyValueHeads, headDim]) as tf.Tensor4D;
     const v = tf.reshape(p.v.apply(x, ctx), [b, t, numKeyValueHeads, headDim]) as tf.Tensor4D;
-    const qr = applyRope(q, rope.qCos, rope.qSin);
-    const kNew = tf.transpose(applyRope(k, rope.cos, rope.sin), [0, 2, 1, 3]);
+    const qr = applyRope(q, rope.qCos, rope.qSin, rope.swap);
+    const kNew = tf.transpose(applyRope(k, rope.cos, rope.sin, rope.swap), [0, 2, 1, 3]);
     const vNew = tf.transpose(v, [0, 2, 1, 3]);
     const kAll = past ? tf.concat([past.k, kNew], 2) : kNew;
     const vAll = past ? tf.concat([past.v, vNew], 2) : vNew;

@@ -2,52 +2,74 @@ import { tf } from '@bayes-peft/tensor';
 import type { Adapter, ForwardContext, LinearSite, SiteKind } from '@bayes-peft/core';
 
 /**
+ * How a projection's frozen matrix is kept on the device:
+ * - 'kernel': W^T, [in, out], the layout a plain matmul reads. TensorFlow.js' plain wasm backend
+ *   multiplies by a transposed operand about ten times slower (XNNPACK's fast path wants B
+ *   untransposed), so without native kernels the forward pass avoids that path this way.
+ * - 'weight': W, [out, in], PyTorch's layout, used when transposed products cost nothing extra
+ *   (the native OpenBLAS matmul, libtensorflow): no transpose at load, and a tied embedding is
+ *   then one [vocab, hidden] matrix whose token lookups read contiguous rows (gathering columns
+ *   of the [hidden, vocab] kernel touches a cache line per element: 5% of an evaluation).
+ */
+export type WeightLayout = 'kernel' | 'weight';
+
+/**
  * One frozen projection of the decoder and the place an adapter attaches:
  * y = x W^T (+ b) + adapter.delta(x).
  *
- * The weight is kept as the kernel W^T, [in, out], the layout a plain matmul reads: TensorFlow.js'
- * wasm backend multiplies by a transposed operand about ten times slower (XNNPACK's fast path
- * wants B untransposed), and matmuls are most of the model's time. The contract's `weight`
- * ([out, in], PyTorch layout) is materialised from the kernel only if someone reads it.
+ * The other layout's view (the contract's `weight`, or `kernel`) is materialised only if someone
+ * reads it.
  */
 export class Linear implements LinearSite {
   adapter: Adapter | null = null;
   readonly inFeatures: number;
   readonly outFeatures: number;
-  private weightView: tf.Tensor2D | null = null;
+  private view: tf.Tensor2D | null = null;
 
   constructor(
     readonly name: string,
     readonly kind: SiteKind,
     readonly layerIndex: number | null,
-    /** W^T, [in, out]. */
-    readonly kernel: tf.Tensor2D,
+    /** The frozen matrix as kept: W^T [in, out] ('kernel') or W [out, in] ('weight'). */
+    readonly stored: tf.Tensor2D,
     readonly bias: tf.Tensor1D | null,
+    readonly layout: WeightLayout = 'kernel',
   ) {
-    [this.inFeatures, this.outFeatures] = kernel.shape;
+    [this.inFeatures, this.outFeatures] = layout === 'kernel' ? stored.shape : [stored.shape[1], stored.shape[0]];
   }
 
-  /** W, [out, in]: a transposed copy of the kernel, made on first use and kept until dispose(). */
+  /** W^T, [in, out]. */
+  get kernel(): tf.Tensor2D {
+    return this.layout === 'kernel' ? this.stored : this.transposedView();
+  }
+
+  /** W, [out, in]. */
   get weight(): tf.Tensor2D {
-    if (!this.weightView || this.weightView.isDisposed) this.weightView = tf.keep(tf.transpose(this.kernel));
-    return this.weightView;
+    return this.layout === 'weight' ? this.stored : this.transposedView();
   }
 
   /** x [..., in] -> [..., out]. The adapter sees x with its leading axes (e.g. [B, T, in]). */
   apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     const lead = x.shape.slice(0, -1);
-    let y: tf.Tensor = tf.matMul(tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D, this.kernel);
+    const x2 = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
+    let y: tf.Tensor = this.layout === 'kernel' ? tf.matMul(x2, this.stored) : tf.matMul(x2, this.stored, false, true);
     if (this.bias) y = tf.add(y, this.bias);
     y = tf.reshape(y, [...lead, this.outFeatures]);
     if (this.adapter) y = tf.add(y, this.adapter.delta(x, ctx));
     return y;
   }
 
-  /** Frees the kernel (unless `keepKernel`, when it is shared), the bias and the weight view. */
-  dispose(keepKernel = false): void {
-    if (!keepKernel) this.kernel.dispose();
+  /** Frees the stored matrix (unless `keepStored`, when it is shared), the bias and the view. */
+  dispose(keepStored = false): void {
+    if (!keepStored) this.stored.dispose();
     this.bias?.dispose();
-    this.weightView?.dispose();
-    this.weightView = null;
+    this.view?.dispose();
+    this.view = null;
+  }
+
+  /** The stored matrix transposed: made on first use and kept until dispose(). */
+  private transposedView(): tf.Tensor2D {
+    if (!this.view || this.view.isDisposed) this.view = tf.keep(tf.transpose(this.stored));
+    return this.view;
   }
 }

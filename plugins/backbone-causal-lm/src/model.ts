@@ -16,7 +16,7 @@ import { generate } from './generate';
 import type { LayerCache, RopeInputs } from './layer';
 import { Linear } from './linear';
 import { rmsNorm } from './norm';
-import { inverseFrequencies, RopeTables } from './rope';
+import { halfSwapMatrix, inverseFrequencies, RopeTables } from './rope';
 import type { HfTokenizer } from './tokenizer';
 import type { ModelWeights } from './weights';
 
@@ -121,7 +121,7 @@ export class CausalLm implements Backbone {
     const c = this.config;
     const { cos, sin } = this.rope.lookup(input.positions, input.maxPosition);
     const scale = 1 / Math.sqrt(c.headDim);
-    const rope: RopeInputs = { cos, sin, qCos: tf.mul(cos, scale), qSin: tf.mul(sin, scale) };
+    const rope: RopeInputs = { cos, sin, qCos: tf.mul(cos, scale), qSin: tf.mul(sin, scale), swap: halfSwapMatrix(c.headDim) };
     let h = this.embed(input.ids);
     const cache: KvCache = [];
     this.weights.layers.forEach((layer, i) => {
@@ -157,7 +157,10 @@ export class CausalLm implements Backbone {
     }
     if (!lmHead.adapter) {
       const idx = tf.tensor1d(columns as number[], 'int32');
-      const y = tf.matMul(last, tf.gather(lmHead.kernel, idx, 1) as tf.Tensor2D);
+      const y =
+        lmHead.layout === 'weight'
+          ? tf.matMul(last, tf.gather(lmHead.stored, idx) as tf.Tensor2D, false, true)
+          : tf.matMul(last, tf.gather(lmHead.stored, idx, 1) as tf.Tensor2D);
       return (lmHead.bias ? tf.add(y, tf.gather(lmHead.bias, idx)) : y) as tf.Tensor2D;
     }
     const select = new Float32Array(v * columns.length);

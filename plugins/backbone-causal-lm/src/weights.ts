@@ -1,17 +1,18 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { readModelWeights, SafetensorsError, tf, type HostTensor } from '@bayes-peft/tensor';
+import { readModelWeights, SafetensorsError, tf, transposesAreCheap, type HostTensor } from '@bayes-peft/tensor';
 import type { SiteKind } from '@bayes-peft/core';
 import type { CausalLmConfig } from './config';
 import { ModelLoadError } from './errors';
 import { DecoderLayer } from './layer';
-import { Linear } from './linear';
+import { Linear, type WeightLayout } from './linear';
 
 /** The decoder's parameters on the device. */
 export interface ModelWeights {
   /**
-   * Token embeddings: [vocab, hidden] rows, or with tied embeddings the head's kernel
-   * [hidden, vocab] (one copy serves both; lookups gather its columns).
+   * Token embeddings: [vocab, hidden] rows, or with tied embeddings in the 'kernel' layout the
+   * head's kernel [hidden, vocab] (one copy serves both; lookups gather its columns). Tied
+   * embeddings in the 'weight' layout are rows shared with the head.
    */
   readonly embed: tf.Tensor2D;
   readonly embedLayout: 'rows' | 'columns';
@@ -26,7 +27,7 @@ export interface ModelWeights {
  * A missing tensor is an error that names it; tensors the decoder does not use are ignored
  * (e.g. the rotary `inv_freq` buffers older checkpoints carry).
  */
-export async function loadWeights(dir: string, config: CausalLmConfig): Promise<ModelWeights> {
+export async function loadWeights(dir: string, config: CausalLmConfig, layout: WeightLayout = transposesAreCheap() ? 'weight' : 'kernel'): Promise<ModelWeights> {
   let host: Map<string, HostTensor>;
   try {
     host = await readModelWeights(dir);
@@ -52,16 +53,17 @@ export async function loadWeights(dir: string, config: CausalLmConfig): Promise<
     const c = config;
     const qOut = c.numHeads * c.headDim;
     const kvOut = c.numKeyValueHeads * c.headDim;
-    // Projections are stored as kernels W^T (see Linear): transposed once here, on the device.
+    // Projections are stored as kernels W^T or as W (see Linear); kernels are transposed once here, on the device.
     const kernel = (name: string, out: number, inF: number): tf.Tensor2D => {
       const w = take<tf.Rank.R2>(name, [out, inF]);
+      if (layout === 'weight') return w;
       const k = tf.transpose(w);
       w.dispose();
       uploaded.push(k);
       return k;
     };
     const linear = (prefix: string, kind: SiteKind, layer: number, out: number, inF: number, bias: boolean): Linear =>
-      new Linear(prefix, kind, layer, kernel(`${prefix}.weight`, out, inF), bias ? take<tf.Rank.R1>(`${prefix}.bias`, [out]) : null);
+      new Linear(prefix, kind, layer, kernel(`${prefix}.weight`, out, inF), bias ? take<tf.Rank.R1>(`${prefix}.bias`, [out]) : null, layout);
 
     const layers: DecoderLayer[] = [];
     for (let i = 0; i < c.numLayers; i++) {
@@ -91,10 +93,11 @@ export async function loadWeights(dir: string, config: CausalLmConfig): Promise<
     if (c.tieWordEmbeddings) {
       // Tied: transformers points lm_head at the embedding matrix (a checkpoint's own copy is ignored).
       const shared = kernel('model.embed_tokens.weight', c.vocabSize, c.hiddenSize);
-      return { embed: shared, embedLayout: 'columns', layers, norm, lmHead: new Linear('lm_head', 'lm_head', null, shared, null) };
+      const lmHead = new Linear('lm_head', 'lm_head', null, shared, null, layout);
+      return { embed: shared, embedLayout: layout === 'weight' ? 'rows' : 'columns', layers, norm, lmHead };
     }
     const embed = take<tf.Rank.R2>('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
-    const lmHead = new Linear('lm_head', 'lm_head', null, kernel('lm_head.weight', c.vocabSize, c.hiddenSize), null);
+    const lmHead = new Linear('lm_head', 'lm_head', null, kernel('lm_head.weight', c.vocabSize, c.hiddenSize), null, layout);
     return { embed, embedLayout: 'rows', layers, norm, lmHead };
   } catch (e) {
     for (const t of uploaded) t.dispose();
