@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { McqDataset } from '@bayes-peft/core';
-import { writeParquetRows } from '@bayes-peft/fixtures';
+import { parquetFromRows, startMockHub, writeParquetRows } from '@bayes-peft/fixtures';
 import { instantiateDataset, localRunContext } from '@bayes-peft/mcq';
 import plugin, { MMLU_GROUPS, MMLU_SUBJECTS, MmluOptions } from './index';
 
@@ -87,6 +87,28 @@ describe('MMLU from a local file in the hub schema', () => {
     ] as const) {
       await fs.writeFile(bad, `${JSON.stringify(ROWS[0])}\n${JSON.stringify(row)}\n`);
       await expect(dataset({ source: bad, group: 'cs' }).load('test')).rejects.toThrow(`${bad} line 2: ${message}`);
+    }
+  });
+});
+
+describe('MMLU from the hub (local hub)', () => {
+  it("reads cais/mmlu 'all' test by default and filters it by subject", async () => {
+    const card = '---\nconfigs:\n- config_name: all\n  data_files:\n  - split: test\n    path: all/test-*\n  - split: dev\n    path: all/dev-*\n---\n';
+    const hub = await startMockHub([
+      { type: 'dataset', id: 'cais/mmlu', revisions: { main: { files: { 'README.md': card, 'all/test-00000-of-00001.parquet': await parquetFromRows(ROWS), 'all/dev-00000-of-00001.parquet': await parquetFromRows(ROWS.slice(0, 2)) } } } },
+    ]);
+    const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bp-mmlu-hub-'));
+    try {
+      const ctx = localRunContext({ hub: { offline: false, endpoint: hub.endpoint, cacheDir } });
+      const ds = dataset({ group: 'health' }, ctx);
+      expect((await ds.load('test')).map((e) => [e.id, e.label])).toEqual([
+        ['test-3', 0],
+        ['test-6', 1],
+      ]);
+      expect(await ds.load('train')).toEqual(await ds.load('test'));
+    } finally {
+      await hub.close();
+      await fs.rm(cacheDir, { recursive: true, force: true });
     }
   });
 });

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { McqDataset } from '@bayes-peft/core';
-import { findShared, writeParquetRows } from '@bayes-peft/fixtures';
+import { findShared, parquetFromRows, startMockHub, writeParquetRows } from '@bayes-peft/fixtures';
 import { instantiateDataset, localRunContext } from '@bayes-peft/mcq';
 import plugin, { WinograndeOptions } from './index';
 
@@ -88,6 +88,45 @@ describe('WinoGrande rows', () => {
     ] as const) {
       await fs.writeFile(file, `${ok}\n${JSON.stringify(bad)}\n`);
       await expect(dataset({ source: dir }).load('test')).rejects.toThrow(`${file} line 2: ${message}`);
+    }
+  });
+});
+
+describe('WinoGrande from the hub (local hub, dataset card configs, parquet)', () => {
+  it('loads allenai/winogrande winogrande_<size> by default through the cache, then offline', async () => {
+    const rows = (size: string, n: number) => parquetFromRows(Array.from({ length: n }, (_, k) => ({ sentence: `${size} ${k} _ .`, option1: 'a', option2: 'b', answer: k % 2 ? '2' : '1' })));
+    const card = ['s', 'm'].map((size) => `- config_name: winogrande_${size}\n  data_files:\n  - split: train\n    path: winogrande_${size}/train-*\n  - split: validation\n    path: winogrande_${size}/validation-*\n`).join('');
+    const hub = await startMockHub([
+      {
+        type: 'dataset',
+        id: 'allenai/winogrande',
+        revisions: {
+          main: {
+            files: {
+              'README.md': `---\nconfigs:\n${card}---\n`,
+              'winogrande_s/train-00000-of-00001.parquet': await rows('s', 4),
+              'winogrande_s/validation-00000-of-00001.parquet': await rows('v', 3),
+              'winogrande_m/train-00000-of-00001.parquet': await rows('m', 6),
+              'winogrande_m/validation-00000-of-00001.parquet': await rows('v', 3),
+            },
+          },
+        },
+      },
+    ]);
+    const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bp-wg-hub-'));
+    try {
+      const online = localRunContext({ hub: { offline: false, endpoint: hub.endpoint, cacheDir } });
+      const train = await dataset({ size: 'm' }, online).load('train');
+      expect(train.map((e) => [e.id, e.label])).toEqual([0, 1, 2, 3, 4, 5].map((k) => [`train-${k}`, k % 2]));
+      expect(train[0].prompt).toContain('Question: m 0 _ .\nChoices:\nA) a\nB) b\nAnswer:');
+      expect(await dataset({ size: 'm' }, online).load('test')).toHaveLength(3);
+      await hub.close();
+      const offline = localRunContext({ hub: { offline: true, cacheDir } });
+      expect(await dataset({ size: 'm' }, offline).load('train')).toHaveLength(6);
+      await expect(dataset({ size: 's' }, offline).load('train')).rejects.toThrow(/offline mode .*winogrande_s/);
+    } finally {
+      await hub.close().catch(() => {});
+      await fs.rm(cacheDir, { recursive: true, force: true });
     }
   });
 });
