@@ -11,6 +11,8 @@ export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
     map: '@bayes-peft/wrapper-map',
     'mc-dropout': '@bayes-peft/wrapper-mc-dropout',
     'deep-ensemble': '@bayes-peft/wrapper-deep-ensemble',
+    'blob-laplace': '@bayes-peft/wrapper-blob-laplace',
+    tfb: '@bayes-peft/wrapper-tfb',
   },
   dataset: {
     arc: '@bayes-peft/dataset-arc',

@@ -1,0 +1,272 @@
+import * as path from 'node:path';
+import { tf } from '@bayes-peft/tensor';
+import {
+  TOKENS,
+  UserError,
+  type AnchorBatches,
+  type CalibrationContext,
+  type CalibrationEntry,
+  type CalibrationResult,
+  type ForwardContext,
+  type LoraConfig,
+  type McqBatch,
+  type RunContext,
+  type TrainingPlan,
+  type TrainStepResult,
+} from '@bayes-peft/core';
+import { FlipoutLoraWrapper, checkCompatible, gaussianNoise, rhoOf, type FlipoutAdapter } from '@bayes-peft/bayes-lora';
+import { loadPeftAdapter, takeTensor } from '@bayes-peft/lora';
+import { inject, injectable } from 'tsyringe';
+import { searchBeta, type BetaSearchStep } from './beta-search';
+import { TFB_OPTIONS, type TfbOptions } from './options';
+import { argmax, changedClassRatio, nllCriterion, reparameterise, rowSigmas } from './tfb-math';
+
+/** TFB stores sigma as rho^2 (BLoB's eps >= 0 parameterisation). */
+const EPS = 0;
+/** tfblora_acc's early stop: the search interval is narrower than this. */
+const ACCURACY_MIN_WIDTH = 5e-4;
+
+/** Sample-averaged class probabilities of the anchor set, one row per example. */
+type AnchorProbs = number[][];
+
+/**
+ * TFB, Training-Free Bayesianization (REFERENCE-SPEC 4.7, 4.8): takes a trained adapter in the
+ * PEFT layout, rewrites each layer through the SVD of B (B' = B V, A' = V^T A, product
+ * unchanged), gives each row i of A' the posterior std sigma_i = beta / max(d_i, floor), and
+ * samples like BLoB (flipout). beta is searched on the anchor set (`calibrate`, called by the
+ * runner before the final evaluation) as the largest value whose anchor criterion (NLL change
+ * or changed predictions against the posterior mean) stays within the tolerance. It never
+ * trains. The maths is in tfb-math.ts, the search in beta-search.ts.
+ */
+@injectable()
+export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
+  readonly trainingFree = true;
+  /** Singular values of each layer's B, from the last reparameterisation. */
+  private readonly singular = new Map<string, Float64Array>();
+  /** Where the Bayesianized adapter came from: a folder, 'memory', or null (not yet). */
+  private source: string | null = null;
+  private currentBeta: number;
+
+  constructor(
+    @inject(TOKENS.RunContext) run: RunContext,
+    @inject(TOKENS.LoraConfig) lora: LoraConfig,
+    @inject(TFB_OPTIONS) options: TfbOptions,
+  ) {
+    super(run, lora, options, { name: 'tfb', eps: EPS, noise: gaussianNoise });
+    this.currentBeta = options.beta;
+  }
+
+  /** The beta in use: the option until calibration, then the one found. */
+  get beta(): number {
+    return this.currentBeta;
+  }
+
+  /** Where the Bayesianized adapter came from: its folder, 'memory' (bayesianizeInstalled), or null. */
+  get adapterSource(): string | null {
+    return this.source;
+  }
+
+  /** Singular values of B per layer (after load). */
+  singularValues(): ReadonlyMap<string, Float64Array> {
+    return this.singular;
+  }
+
+  prepare(_plan: TrainingPlan): void {
+    this.run.log.warn('tfb is training-free: prepare() does nothing (the runner skips training for it)');
+  }
+
+  trainStep(_batch: McqBatch, _step: number): TrainStepResult {
+    throw new Error('tfb is training-free: it Bayesianizes a trained adapter and never trains (set train.steps: 0)');
+  }
+
+  /**
+   * Loads A and B of a trained adapter (mle, map, blob, or Python PEFT; BLoB's rho is ignored),
+   * reparameterises every layer by the SVD of B, and sets sigma for the current beta. An adapter
+   * saved by tfb is already reparameterised: its A', B' and singular values are restored as
+   * they are, so a save/load round trip is exact.
+   */
+  async load(dir: string): Promise<void> {
+    this.requireBackbone('load');
+    const files = await loadPeftAdapter(dir);
+    checkCompatible(files.config, this.lora, dir);
+    const saved = files.meta.wrapper === 'tfb' ? (files.meta.singularValues as Record<string, number[]> | undefined) : undefined;
+    const layers = [...this.layers].map(([site, layer]) => ({
+      site,
+      layer,
+      a: takeTensor(files, site, 'lora_A', layer.lora.A.shape).data,
+      b: takeTensor(files, site, 'lora_B', layer.lora.B.shape).data,
+      d: saved?.[site],
+    }));
+    this.bayesianize(layers);
+    this.source = dir;
+    const from = typeof files.meta.wrapper === 'string' ? ` (a ${files.meta.wrapper} adapter)` : '';
+    this.run.log.info(`  tfb: loaded ${dir}${from}; B = U diag(d) V^T per layer, largest d ${fmt(this.largestSingularValue())}`);
+  }
+
+  /**
+   * Bayesianizes the adapter the layers hold now (when no adapter folder was given, e.g. a
+   * wrapper whose variables were set in memory). A zero adapter (B = 0: nothing was loaded or
+   * trained) has nothing to Bayesianize and is refused.
+   */
+  bayesianizeInstalled(): void {
+    this.requireBackbone('bayesianizeInstalled');
+    this.bayesianize(
+      [...this.layers].map(([site, layer]) => ({ site, layer, a: layer.lora.A.dataSync(), b: layer.lora.B.dataSync() })),
+    );
+    if (this.largestSingularValue() === 0) {
+      throw new UserError("tfb needs a trained adapter: set the run spec's top-level adapter: (or the tfb option adapter) to a PEFT adapter folder; the installed adapter is zero (B = 0)");
+    }
+    this.source = 'memory';
+  }
+
+  /** B' = B V, A' = V^T A per layer (or a tfb adapter's own A', B', d), then sigma for the current beta. */
+  private bayesianize(layers: { site: string; layer: FlipoutAdapter; a: ArrayLike<number>; b: ArrayLike<number>; d?: number[] }[]): void {
+    for (const { site, layer, a, b, d } of layers) {
+      const [r, inF] = layer.lora.A.shape;
+      const outF = layer.lora.B.shape[0];
+      const re = d && d.length === r ? { A: Float32Array.from(a), B: Float32Array.from(b), d: Float64Array.from(d) } : reparameterise(a, b, r, inF, outF);
+      tf.tidy(() => {
+        layer.lora.A.assign(tf.tensor2d(re.A, [r, inF]));
+        layer.lora.B.assign(tf.tensor2d(re.B, [outF, r]));
+      });
+      this.singular.set(site, re.d);
+    }
+    this.setBeta(this.currentBeta);
+  }
+
+  private largestSingularValue(): number {
+    return Math.max(0, ...[...this.singular.values()].map((d) => d[0] ?? 0));
+  }
+
+  /** Sets sigma_i = beta / max(d_i, floor) on every layer (see tfb-math.ts). */
+  setBeta(beta: number): void {
+    this.currentBeta = beta;
+    const rule = { singularValueFloor: this.options.singularValueFloor, sigmaEpsilon: this.options.compat.sigmaEpsilon };
+    tf.tidy(() => {
+      for (const [site, layer] of this.layers) {
+        const [r, inF] = layer.rho.shape;
+        const d = this.singular.get(site) ?? new Float64Array(r); // before load: B = 0, sigma = 0
+        const sig = rowSigmas(d, beta, rule);
+        const rho = new Float32Array(r * inF);
+        for (let i = 0; i < r; i++) rho.fill(rhoOf(sig[i], EPS), i * inF, (i + 1) * inF);
+        layer.rho.assign(tf.tensor2d(rho, [r, inF]));
+      }
+    });
+  }
+
+  /**
+   * Searches beta on the anchor set and keeps the one found (or sets `beta` when iterations is
+   * 0). Loads the `adapter` option first if the run spec's `adapter:` did not load one; with
+   * neither, Bayesianizes the installed adapter (refused if it is zero).
+   */
+  async calibrate(anchor: AnchorBatches, ctx: CalibrationContext): Promise<CalibrationResult> {
+    if (!this.source) {
+      if (this.options.adapter) await this.load(path.resolve(this.run.specDir, this.options.adapter));
+      else this.bayesianizeInstalled();
+    } else if (this.options.adapter && path.resolve(this.run.specDir, this.options.adapter) !== this.source) {
+      this.run.log.warn(`tfb: the option adapter ${this.options.adapter} is ignored; the adapter from ${this.source} is in use`);
+    }
+    const { options } = this;
+    const summary = (beta: number, extra: CalibrationEntry = {}): CalibrationEntry => ({
+      beta,
+      criterion: options.criterion,
+      tolerance: options.tolerance,
+      anchorExamples: ctx.numExamples,
+      ...extra,
+    });
+    if (options.iterations === 0) {
+      this.setBeta(options.beta);
+      this.run.log.info(`  tfb: beta ${fmt(options.beta)} (iterations 0: no search)`);
+      return { log: [], summary: summary(options.beta, { iterations: 0 }) };
+    }
+    if (ctx.numExamples === 0) throw new UserError("tfb: the dataset's anchor split is empty; the search for beta needs anchor examples (or set iterations: 0)");
+    const p0 = await this.anchorProbs(anchor, 0, 1);
+    const y0 = p0.map(argmax);
+    const divideBy = options.compat.divideByAnchorCount ? p0.length : 1;
+    const criterion = async (beta: number): Promise<number> => {
+      const p = await this.anchorProbs(anchor, beta, options.trainSamples);
+      return options.criterion === 'nll' ? nllCriterion(p0, p, y0, divideBy) : changedClassRatio(p, y0);
+    };
+    const name = options.criterion === 'nll' ? 'relative NLL change' : 'changed predictions';
+    this.run.log.info(`  tfb: searching beta in [${fmt(options.low)}, ${fmt(options.beta)}] on ${p0.length} anchor examples (${name} <= ${options.tolerance})`);
+    const result = await searchBeta(
+      {
+        low: options.low,
+        high: options.beta,
+        iterations: options.iterations,
+        tolerance: options.tolerance,
+        minWidth: options.criterion === 'accuracy' ? ACCURACY_MIN_WIDTH : 0,
+        lastViolating: options.compat.lastViolating,
+      },
+      criterion,
+      (s: BetaSearchStep) =>
+        this.run.log.info(`  tfb: step ${s.iteration + 1}: beta ${fmt(s.beta)} -> ${name} ${fmt(s.value)} ${s.accepted ? 'accepted' : 'rejected'}`),
+    );
+    if (!result.acceptedAny && !options.compat.lastViolating) {
+      this.run.log.warn(`tfb: no beta in (${fmt(options.low)}, ${fmt(options.beta)}) met the tolerance ${options.tolerance}; using the lower bound ${fmt(result.beta)} (untested)`);
+    }
+    this.setBeta(result.beta);
+    this.run.log.info(`  tfb: beta = ${fmt(result.beta)}`);
+    const log = result.steps.map((s) => ({ iteration: s.iteration, beta: s.beta, value: s.value, accepted: s.accepted, low: s.low, high: s.high }));
+    return { log, summary: summary(result.beta, { iterations: result.steps.length, acceptedAny: result.acceptedAny }) };
+  }
+
+  /**
+   * The anchor criterion at one beta, as the search computes it (reference pass at beta = 0,
+   * then `trainSamples` sampled passes); restores the current beta. For inspection and tests.
+   */
+  async criterionAt(anchor: AnchorBatches, beta: number): Promise<number> {
+    const keep = this.currentBeta;
+    try {
+      const p0 = await this.anchorProbs(anchor, 0, 1);
+      const y0 = p0.map(argmax);
+      const p = await this.anchorProbs(anchor, beta, this.options.trainSamples);
+      let n = 0;
+      for await (const b of anchor()) n += b.ids.length;
+      return this.options.criterion === 'nll' ? nllCriterion(p0, p, y0, this.options.compat.divideByAnchorCount ? n : 1) : changedClassRatio(p, y0);
+    } finally {
+      this.setBeta(keep);
+    }
+  }
+
+  /** beta and the singular values, so a tfb adapter loads back exactly (see load). */
+  protected override metadata(): Record<string, unknown> {
+    return { beta: this.currentBeta, source: this.source, singularValues: Object.fromEntries([...this.singular].map(([site, d]) => [site, Array.from(d)])) };
+  }
+
+  /**
+   * Mean over `samples` weight samples of the class probabilities of every anchor example, at
+   * `beta` (0: one pass at the posterior mean, the trained adapter). The k-th batch draws its
+   * noise from the same stream at every beta (common random numbers), so the criterion is a
+   * smooth, repeatable function of beta and the bisection compares like with like.
+   */
+  private async anchorProbs(anchor: AnchorBatches, beta: number, samples: number): Promise<AnchorProbs> {
+    const backbone = this.requireBackbone('calibrate');
+    const sampling = beta > 0;
+    this.setBeta(beta);
+    this.setSampling(sampling);
+    const out: AnchorProbs = [];
+    try {
+      let k = 0;
+      for await (const batch of anchor()) {
+        const ctx: ForwardContext = { training: false, rng: this.rng.child(`calibrate/${k++}`) };
+        const probs = tf.tidy(() => {
+          const S = sampling ? samples : 1;
+          const draws: tf.Tensor[] = [];
+          for (let s = 0; s < S; s++) draws.push(tf.softmax(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx })));
+          return tf.div(tf.addN(draws), S);
+        });
+        const rows = (await probs.array()) as number[][];
+        probs.dispose();
+        out.push(...rows);
+      }
+    } finally {
+      this.setSampling(true);
+    }
+    return out;
+  }
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x);
+}
