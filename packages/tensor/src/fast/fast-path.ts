@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadNativeKernels, type NativeKernels } from '@bayes-peft/native-kernels';
 import { cpuBatchMatMul, wasmBatchMatMul } from './native-matmul';
+import { wasmGatherV2, wasmSlice } from './heap-copy';
 import { wasmCast, wasmIdentity } from './shared-data';
 
 /** `BAYES_PEFT_FAST=0` keeps the plain backend (the fast path is on by default when it can be). */
@@ -29,7 +30,7 @@ const NATIVE: Record<FastBackend, Record<string, MakeKernel>> = {
 
 /** Kernels in TypeScript that only avoid the backend's needless copies: they need no addon. */
 const PLAIN: Record<FastBackend, Record<string, (fallback: tf.KernelFunc) => tf.KernelFunc>> = {
-  wasm: { [tf.Identity]: () => wasmIdentity(), [tf.Cast]: wasmCast },
+  wasm: { [tf.Identity]: () => wasmIdentity(), [tf.Cast]: wasmCast, [tf.Slice]: wasmSlice, [tf.GatherV2]: wasmGatherV2 },
   cpu: {},
 };
 
@@ -52,7 +53,7 @@ export function applyFastPath(backend: FastBackend): FastPathChoice {
   const plain = Object.entries(PLAIN[backend])
     .filter(([name, make]) => replace(backend, name, (own) => make(own)))
     .map(([name]) => name);
-  const copies = plain.length ? `; zero-copy ${plain.join(', ')}` : '';
+  const copies = plain.length ? `; in-heap ${plain.join(', ')}` : '';
   if (!load.ok) {
     // A machine without a compiler or OpenBLAS: the backend's own matrix kernels.
     return {
