@@ -98,12 +98,15 @@ export class CausalLm implements Backbone {
       const mask = attentionMask.dtype === 'int32' ? attentionMask : tf.cast(attentionMask, 'int32');
       // transformers' generate: position_ids = cumsum(mask) - 1 (padding clamped to 0, never read).
       const positions = tf.maximum(tf.sub(tf.cumsum(mask, 1), tf.scalar(1, 'int32')), tf.scalar(0, 'int32')) as tf.Tensor2D;
+      const lastOnly = options.output !== 'all';
       const { hidden } = this.decode(
         { ids: inputIds, positions, maxPosition: t - 1, bias: causalBias(mask, this.config.slidingWindow), past: null },
         options.ctx,
+        lastOnly,
       );
-      if (options.output === 'all') return this.weights.lmHead.apply(hidden, options.ctx);
-      const last = tf.reshape(tf.slice(hidden, [0, t - 1, 0], [b, 1, this.config.hiddenSize]), [b, this.config.hiddenSize]) as tf.Tensor2D;
+      if (!lastOnly) return this.weights.lmHead.apply(hidden, options.ctx);
+      // The last layer computed the last position only: hidden is [B, 1, hidden].
+      const last = tf.reshape(hidden, [b, this.config.hiddenSize]) as tf.Tensor2D;
       return this.head(last, options.ctx, options.columns);
     });
   }
@@ -116,16 +119,19 @@ export class CausalLm implements Backbone {
   /**
    * Embedding, decoder layers and final norm: hidden states [B, T, hidden]. With `past`, the
    * inputs continue the cached sequence; the returned cache covers past and new positions.
+   * With `lastOnly` the last layer works on the last position only and hidden is [B, 1, hidden]
+   * (the cache still covers every position).
    */
-  decode(input: DecoderInput, ctx: ForwardContext): { hidden: tf.Tensor3D; cache: KvCache } {
+  decode(input: DecoderInput, ctx: ForwardContext, lastOnly = false): { hidden: tf.Tensor3D; cache: KvCache } {
     const c = this.config;
     const { cos, sin } = this.rope.lookup(input.positions, input.maxPosition);
     const scale = 1 / Math.sqrt(c.headDim);
     const rope: RopeInputs = { cos, sin, qCos: tf.mul(cos, scale), qSin: tf.mul(sin, scale), swap: halfSwapMatrix(c.headDim) };
     let h = this.embed(input.ids);
     const cache: KvCache = [];
+    const lastLayer = this.weights.layers.length - 1;
     this.weights.layers.forEach((layer, i) => {
-      const out = layer.forward(h, rope, input.bias, ctx, input.past ? input.past[i] : null);
+      const out = layer.forward(h, rope, input.bias, ctx, input.past ? input.past[i] : null, lastOnly && i === lastLayer);
       h = out.h;
       cache.push(out.cache);
     });
