@@ -25,7 +25,8 @@ options:
   --seq N             prompt length in tokens (default 128)
   --backend NAME      ${BACKEND_CHOICES.join('|')} (default: auto, which honours $BAYES_PEFT_BACKEND)
   --seed N            seed of the prompts and of BLoB's random draws (default 0)
-  --profile [K]       also profile one training step (tf.profile) and list its top K kernels (default 12)
+  --profile [K]       also profile one training step and one evaluation batch (tf.profile) and list
+                      their top K kernels (default 12)
   --cache-dir DIR     where the random models are made (default: $BAYES_PEFT_CACHE/bench or
                       node_modules/.cache/bayes-peft)
   --json              one JSON object per line per model instead of the table

@@ -24,7 +24,17 @@ describe('bench harness', () => {
     expect(Object.keys(parsed).slice(0, JSON_KEYS.length)).toEqual([...JSON_KEYS]);
     expect(parsed).toMatchObject({ model: 'tiny', batch: 4, seq: 128 });
     expect(typeof parsed.backend).toBe('string');
-    for (const k of ['train_ms_per_step', 'eval_examples_per_s_10_samples', 'peak_rss_mib', 'forward_ms', 'eval_ms_per_sample', 'eval_sample_vs_forward'] as const) {
+    for (const k of [
+      'train_ms_per_step',
+      'eval_examples_per_s_10_samples',
+      'peak_rss_mib',
+      'forward_ms',
+      'eval_ms_per_sample',
+      'eval_sample_vs_forward',
+      'train_cpu_ms_per_step',
+      'eval_cpu_ms_per_batch',
+      'forward_cpu_ms',
+    ] as const) {
       expect(Number.isFinite(parsed[k])).toBe(true);
       expect(parsed[k] as number).toBeGreaterThan(0);
     }
@@ -32,6 +42,8 @@ describe('bench harness', () => {
     expect(tf.memory().numTensors).toBe(tensors); // backbone, adapters, optimizers all freed
     expect(result.profile_top!.length).toBeGreaterThan(0);
     expect(result.profile_top![0].ms).toBeGreaterThan(0);
+    expect(result.profile_eval_top_shapes!.length).toBeGreaterThan(0);
+    expect(result.fast_path).toMatch(/^fast path: /);
     expect(formatTables([result])).toMatch(/^model\s+backend\s+batch\s+seq\s+train ms\/step/);
   });
 

@@ -80,6 +80,8 @@ export interface BenchResult {
   readonly peak_rss_mib: number;
   // Extras: absolute figures and ratios.
   readonly backend_details: string;
+  /** Whether native kernels replace the engine's hottest ones, and why (initBackend's second line). */
+  readonly fast_path: string;
   readonly parameters: number;
   readonly adapter_parameters: number;
   /** Median of a plain forward pass (frozen backbone, no adapters): last position, 5 columns. */
@@ -91,6 +93,14 @@ export interface BenchResult {
   readonly eval_sample_vs_forward: number;
   readonly train_ms: readonly number[];
   readonly eval_ms: readonly number[];
+  /**
+   * Process CPU time (user + system) of the same calls, medians. On a machine shared with other
+   * jobs, wall time grows with the load while CPU time of this single-threaded process (wasm
+   * and OpenBLAS at 1 thread) barely does, so these are the steadier figures to compare.
+   */
+  readonly train_cpu_ms_per_step: number;
+  readonly eval_cpu_ms_per_batch: number;
+  readonly forward_cpu_ms: number;
   readonly load_ms: number;
   readonly steps: number;
   readonly warmup: number;
@@ -103,6 +113,9 @@ export interface BenchResult {
   readonly profile_top?: readonly KernelTime[];
   /** The same by kernel and input shapes. */
   readonly profile_top_shapes?: readonly KernelTime[];
+  /** One evaluation batch (predict, 10 samples) under tf.profile: its wall time and top kernels by input shapes. */
+  readonly profile_eval_ms?: number;
+  readonly profile_eval_top_shapes?: readonly KernelTime[];
 }
 
 /** The JSON keys every result line starts with, in this order. */
@@ -121,6 +134,16 @@ export function peakRssMib(): number {
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+/** Wall and CPU milliseconds of `f` (CPU: user + system of the whole process). */
+export function timed<T>(f: () => T): { value: T; ms: number; cpuMs: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = f();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { value, ms, cpuMs: (c.user + c.system) / 1000 };
+}
 
 /** Measures one model in this process. */
 export async function benchModel(options: BenchOptions): Promise<BenchResult> {
@@ -164,7 +187,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
   let wrapper: Wrapper | null = null;
   const batches: McqBatch[] = [];
   try {
-    let t0 = performance.now();
+    const t0 = performance.now();
     backbone = await container.resolve(TOKENS.BackboneLoader).load();
     const loadMs = performance.now() - t0;
     container.register(TOKENS.Backbone, { useValue: backbone });
@@ -185,15 +208,19 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
     // 1. A plain forward of the frozen backbone (no adapters yet), the unit of the ratios.
     const fwdBatch = makeBatch();
     const fwdCtx = { training: false, rng: rng.child('bench').child('forward') };
+    const forwardCpu: number[] = [];
     const forwardOnce = () => {
-      const t = performance.now();
-      const y = bb.forward(fwdBatch.tokens, { output: 'last', columns: targetIds, ctx: fwdCtx });
-      y.dataSync();
-      y.dispose();
-      return performance.now() - t;
+      const { ms, cpuMs } = timed(() => {
+        const y = bb.forward(fwdBatch.tokens, { output: 'last', columns: targetIds, ctx: fwdCtx });
+        y.dataSync();
+        y.dispose();
+      });
+      forwardCpu.push(cpuMs);
+      return ms;
     };
     // Warm up until the JIT and the backend's caches settle: small models need several calls.
     for (let spent = 0, n = 0; n < 1 || (spent < FORWARD_WARMUP_MS && n < 20); n++) spent += forwardOnce();
+    forwardCpu.length = 0;
     const forwardMs = median(Array.from({ length: FORWARD_REPEATS }, forwardOnce));
     done();
     peaks.forward = round(peakRssMib(), 1);
@@ -208,15 +235,17 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
     const tensorsBefore = tf.memory().numTensors;
 
     const trainMs: number[] = [];
+    const trainCpu: number[] = [];
     const total = o.warmup + o.steps;
     for (let step = 0; step < total; step++) {
       const batch = makeBatch();
-      t0 = performance.now();
-      const r = w.trainStep(batch, step);
-      const ms = performance.now() - t0;
+      const { value: r, ms, cpuMs } = timed(() => w.trainStep(batch, step));
       done();
       const warm = step < o.warmup;
-      if (!warm) trainMs.push(ms);
+      if (!warm) {
+        trainMs.push(ms);
+        trainCpu.push(cpuMs);
+      }
       say(`train step ${step + 1}/${total}${warm ? ' (warm-up)' : ''}: ${ms.toFixed(1)} ms, loss ${r.loss.toFixed(4)}`);
     }
 
@@ -224,19 +253,25 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
 
     // 3. Evaluation: predict phase 'final' = evalSamplesFinal (10) weight samples per example.
     const evalMs: number[] = [];
+    const evalCpu: number[] = [];
     const evalTotal = o.evalWarmup + o.evalBatches;
     for (let i = 0; i < evalTotal; i++) {
       const batch = makeBatch();
-      t0 = performance.now();
-      const logits = w.predict(batch, { phase: 'final' });
-      await logits.data();
-      const ms = performance.now() - t0;
+      // Read back synchronously, so the CPU time is the call's alone.
+      const { value: logits, ms, cpuMs } = timed(() => {
+        const y = w.predict(batch, { phase: 'final' });
+        y.dataSync();
+        return y;
+      });
       const shape = logits.shape;
       logits.dispose();
       done();
       if (shape[1] !== EVAL_SAMPLES) throw new Error(`predict returned ${shape[1]} samples, expected ${EVAL_SAMPLES}`);
       const warm = i < o.evalWarmup;
-      if (!warm) evalMs.push(ms);
+      if (!warm) {
+        evalMs.push(ms);
+        evalCpu.push(cpuMs);
+      }
       say(`eval batch ${i + 1}/${evalTotal}${warm ? ' (warm-up)' : ''}: ${ms.toFixed(1)} ms for ${o.batch} x ${EVAL_SAMPLES} samples`);
     }
     const leaked = tf.memory().numTensors - tensorsBefore;
@@ -245,10 +280,15 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
 
     // 4. Optionally: where one training step's time goes.
     let profile: Awaited<ReturnType<typeof profileTrainStep>> | null = null;
+    let evalProfile: Awaited<ReturnType<typeof profileKernels>> | null = null;
     if (o.profileTop > 0) {
       const batch = makeBatch();
       say('profiling one training step (tf.profile)');
       profile = await profileTrainStep(w, batch, total, o.profileTop);
+      done();
+      const evalBatch = makeBatch();
+      say('profiling one evaluation batch (tf.profile)');
+      evalProfile = await profileKernels(() => tf.dispose(w.predict(evalBatch, { phase: 'final' })), o.profileTop);
       done();
     }
 
@@ -264,6 +304,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
       eval_examples_per_s_10_samples: round((o.batch * 1000) / evalMsPerBatch, 4),
       peak_rss_mib: round(peak, 1),
       backend_details: backend.details.join(', '),
+      fast_path: backend.fast.line,
       parameters: countParameters(bb),
       adapter_parameters: adapterParameters,
       forward_ms: round(forwardMs, 1),
@@ -273,6 +314,9 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
       eval_sample_vs_forward: round(evalMsPerSample / forwardMs, 2),
       train_ms: trainMs.map((x) => round(x, 1)),
       eval_ms: evalMs.map((x) => round(x, 1)),
+      train_cpu_ms_per_step: round(median(trainCpu), 1),
+      eval_cpu_ms_per_batch: round(median(evalCpu), 1),
+      forward_cpu_ms: round(median(forwardCpu), 1),
       load_ms: round(loadMs, 0),
       steps: o.steps,
       warmup: o.warmup,
@@ -280,6 +324,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
       leaked_tensors: leaked,
       peak_rss_mib_after: peaks,
       ...(profile ? { profile_step_ms: round(profile.stepMs, 1), profile_top: profile.top, profile_top_shapes: profile.topShapes } : {}),
+      ...(evalProfile ? { profile_eval_ms: round(evalProfile.stepMs, 1), profile_eval_top_shapes: evalProfile.topShapes } : {}),
     };
     return result;
   } finally {
@@ -365,10 +410,15 @@ export async function profileTrainStep(
   step: number,
   top: number,
 ): Promise<{ stepMs: number; top: KernelTime[]; topShapes: KernelTime[] }> {
-  const t0 = performance.now();
-  const info = await tf.profile(() => {
+  return profileKernels(() => {
     wrapper.trainStep(batch, step);
-  });
+  }, top);
+}
+
+/** Any work under tf.profile, summed the same two ways. */
+export async function profileKernels(work: () => void, top: number): Promise<{ stepMs: number; top: KernelTime[]; topShapes: KernelTime[] }> {
+  const t0 = performance.now();
+  const info = await tf.profile(work);
   const stepMs = performance.now() - t0;
   const byName = new Map<string, { ms: number; calls: number }>();
   const byShape = new Map<string, { ms: number; calls: number }>();

@@ -24,7 +24,7 @@ export function formatTables(results: readonly BenchResult[]): string {
     2,
   );
   const detail = table(
-    ['model', 'params', 'adapter', 'forward ms', 'train/forward', 'eval ms/batch', 'eval ms/sample', 'sample/forward', 'load ms', 'leaked tensors'],
+    ['model', 'params', 'adapter', 'forward ms', 'train/forward', 'eval ms/batch', 'eval ms/sample', 'sample/forward', 'train cpu ms', 'eval cpu ms/batch', 'load ms', 'leaked tensors'],
     results.map((r) => [
       r.model,
       formatCount(r.parameters),
@@ -34,6 +34,8 @@ export function formatTables(results: readonly BenchResult[]): string {
       fixed(r.eval_ms_per_batch, 1),
       fixed(r.eval_ms_per_sample, 1),
       `${fixed(r.eval_sample_vs_forward, 2)}x`,
+      fixed(r.train_cpu_ms_per_step, 1),
+      fixed(r.eval_cpu_ms_per_batch, 1),
       String(r.load_ms),
       String(r.leaked_tensors),
     ]),
@@ -41,6 +43,8 @@ export function formatTables(results: readonly BenchResult[]): string {
   const notes = [
     'train: median of timed BLoB steps (flipout sample, NLL backward, AdamW, KL backward, SGD); eval: predict phase final, 10 weight samples per example;',
     'forward: one plain forward of the frozen backbone (last position, 5 answer columns); the x columns divide by it.',
+    'cpu ms: process CPU time of the same calls (steadier than wall time on a shared machine).',
+    ...results.map((r) => `${r.model}: ${r.fast_path}`),
   ];
   const parts = [main, '', detail, '', ...notes];
   for (const r of results) {
@@ -53,6 +57,16 @@ export function formatTables(results: readonly BenchResult[]): string {
         r.profile_top.map((k) => [k.kernel, fixed(k.ms, 1), String(k.calls), `${(k.share * 100).toFixed(1)}%`]),
       ),
     );
+    if (r.profile_eval_top_shapes) {
+      parts.push(
+        '',
+        `${r.model}: top kernels of one profiled evaluation batch (${fixed(r.profile_eval_ms ?? NaN, 0)} ms wall under tf.profile), by input shapes`,
+        table(
+          ['kernel and input shapes', 'ms', 'calls', 'share'],
+          r.profile_eval_top_shapes.map((k) => [k.kernel, fixed(k.ms, 1), String(k.calls), `${(k.share * 100).toFixed(1)}%`]),
+        ),
+      );
+    }
     if (r.profile_top_shapes) {
       parts.push(
         '',
