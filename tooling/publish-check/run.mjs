@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Publishing without a registry: lint every publishable package's manifest, `pnpm pack` the CLI,
-// everything it needs at run time and the scaffolded wrapper (examples/wrapper-template), install
-// the tarballs into a scratch project outside the workspace, and run a spec there that names the
-// wrapper by its npm package name, through to a results.json.
+// everything it needs at run time, the testkit and the scaffolded wrapper (examples/wrapper-template),
+// install the tarballs into a scratch project outside the workspace, and run a spec there that
+// names the wrapper by its npm package name, through to a results.json. Then the packed CLI
+// scaffolds a new wrapper out there, which installs from the tarballs, builds and passes its tests.
 //
 //   node tooling/publish-check/run.mjs [--keep]      (pnpm publish-check)
 //
 // Third-party dependencies come from pnpm's store (the workspace's install filled it) and the
 // registry only for what the store lacks. Exits 1 with every problem listed.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -74,6 +75,29 @@ function runtimeClosure(names, packages) {
   return [...seen].sort();
 }
 
+/** `file:` specs of the tarballs, relative to the project that installs them. */
+function fileSpecs(tgzs, projectDir) {
+  return Object.fromEntries(Object.entries(tgzs).map(([n, tgz]) => [n, `file:${path.relative(projectDir, tgz)}`]));
+}
+
+/**
+ * pnpm settings of a project installing tarballs: every bayes-peft name overridden to its
+ * tarball, and install scripts allowed by exact name@spec for the packages that have one.
+ */
+function writeInstallSettings(projectDir, files, builds) {
+  const overrides = Object.entries(files).map(([n, f]) => `  "${n}": "${f}"\n`).join('');
+  const allowed = builds.map((n) => `  "${files[n] ? `${n}@${files[n]}` : n}": true\n`).join('');
+  fs.writeFileSync(
+    path.join(projectDir, 'pnpm-workspace.yaml'),
+    `overrides:\n${overrides}allowBuilds:\n${allowed}  "@tensorflow/tfjs-node": false\n  "@tensorflow/tfjs-node-gpu": false\n  onnxruntime-node: false\n  core-js: false\n`,
+  );
+}
+
+/** Third-party packages from pnpm's store where it has them; no lockfile to freeze (CI=true would ask for one). */
+function install(projectDir) {
+  run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile', '--reporter=append-only'], { cwd: projectDir, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 const packages = workspacePackages();
 const wrapperName = JSON.parse(fs.readFileSync(path.join(WRAPPER_DIR, 'package.json'), 'utf8')).name;
 
@@ -83,7 +107,8 @@ run('pnpm', ['run', 'build:quiet'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'in
 const publishable = [...packages].filter(([, p]) => !p.manifest.private).map(([n]) => n);
 const problems = [];
 for (const name of [...publishable, wrapperName]) problems.push(...lint(name, packages.get(name), packages));
-const toPack = runtimeClosure(['@bayes-peft/cli', wrapperName], packages);
+// The CLI and the example wrapper for the run; the testkit for a wrapper scaffolded out here.
+const toPack = runtimeClosure(['@bayes-peft/cli', wrapperName, '@bayes-peft/plugin-testkit'], packages);
 for (const n of toPack) if (packages.get(n).manifest.private && n !== wrapperName) problems.push(`${n} is private but needed at run time by the CLI or the wrapper`);
 if (problems.length) fail(problems);
 log(`${publishable.length} publishable packages have name, version, main/types/exports, files, README and public runtime dependencies`);
@@ -94,7 +119,7 @@ const scratch = path.join(work, 'scratch');
 fs.mkdirSync(tarballs);
 fs.mkdirSync(scratch);
 try {
-  const files = {};
+  const tgzs = {};
   const builds = [];
   for (const name of toPack) {
     const out = run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: packages.get(name).dir }).trim().split('\n').pop();
@@ -103,25 +128,21 @@ try {
     const packed = JSON.parse(run('tar', ['-xzOf', tgz, 'package/package.json']));
     const leftover = Object.entries({ ...packed.dependencies, ...packed.devDependencies }).filter(([, s]) => String(s).startsWith('workspace:'));
     if (leftover.length) fail([`${name}: the tarball still says ${leftover.map(([d, s]) => `${d}@${s}`).join(', ')}`]);
-    files[name] = `file:${path.relative(scratch, tgz)}`;
-    // pnpm runs no install script unless allowed, by the dependency's exact name@spec.
-    if (['preinstall', 'install', 'postinstall'].some((k) => packed.scripts?.[k])) builds.push(`${name}@${files[name]}`);
+    tgzs[name] = tgz;
+    if (['preinstall', 'install', 'postinstall'].some((k) => packed.scripts?.[k])) builds.push(name);
   }
   log(`packed ${toPack.length} tarballs: ${toPack.join(', ')}`);
 
   // The scratch project: the CLI and the wrapper, every bayes-peft package from its tarball
   // (overrides, so no @bayes-peft name is ever looked up in a registry).
+  const files = fileSpecs(tgzs, scratch);
   fs.writeFileSync(
     path.join(scratch, 'package.json'),
     `${JSON.stringify({ name: 'publish-check-scratch', private: true, dependencies: { '@bayes-peft/cli': files['@bayes-peft/cli'], [wrapperName]: files[wrapperName] } }, null, 2)}\n`,
   );
-  const overrides = Object.entries(files).map(([n, f]) => `  "${n}": "${f}"`).join('\n');
-  fs.writeFileSync(
-    path.join(scratch, 'pnpm-workspace.yaml'),
-    `overrides:\n${overrides}\nallowBuilds:\n${builds.map((b) => `  "${b}": true\n`).join('')}  "@tensorflow/tfjs-node": false\n  "@tensorflow/tfjs-node-gpu": false\n  onnxruntime-node: false\n  core-js: false\n`,
-  );
+  writeInstallSettings(scratch, files, builds);
   log(`installing into ${scratch} (outside the workspace)`);
-  run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile', '--reporter=append-only'], { cwd: scratch, stdio: ['ignore', 'ignore', 'inherit'] });
+  install(scratch);
   const cliDir = fs.realpathSync(path.join(scratch, 'node_modules', '@bayes-peft', 'cli'));
   if (!cliDir.startsWith(fs.realpathSync(scratch))) fail([`the scratch project's CLI resolves to ${cliDir}, outside it`]);
 
@@ -148,7 +169,7 @@ try {
   const plugins = run(bin, ['plugins'], { cwd: scratch, env });
   log(`bayes-peft plugins (scratch):\n${plugins.trimEnd().replace(/^/gm, '  ')}`);
   const out = run(bin, ['experiment', 'spec.yaml', '--no-progress'], { cwd: scratch, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  process.stdout.write(out.replace(/^/gm, '  '));
+  process.stdout.write(`${out.trimEnd().replace(/^/gm, '  ')}\n`);
 
   const runs = path.join(scratch, 'runs', 'publish-check');
   const runDirs = fs.existsSync(runs) ? fs.readdirSync(runs) : [];
@@ -158,6 +179,25 @@ try {
   const bad = ['acc', 'ece', 'nll', 'brier'].filter((k) => !Number.isFinite(results.metrics?.[k]));
   if (results.wrapper !== 'template' || bad.length) fail([`${resultsFile}: wrapper '${results.wrapper}', non-finite ${bad.join(', ') || '-'}`]);
   log(`${path.relative(scratch, resultsFile)}: wrapper ${results.wrapper} (${wrapperName}), acc ${results.metrics.acc.toFixed(4)}, nll ${results.metrics.nll.toFixed(4)}`);
+
+  // A third party's first hour: the packed CLI scaffolds a wrapper outside any workspace
+  // (^versions), which installs from the tarballs, builds with tsc and passes its own tests,
+  // the conformance suite of the packed testkit included.
+  const demo = path.join(work, 'bayes-peft-wrapper-demo');
+  run(bin, ['new', 'wrapper', 'demo', '--dir', demo], { cwd: work, env });
+  const demoPkg = JSON.parse(fs.readFileSync(path.join(demo, 'package.json'), 'utf8'));
+  if (!String(demoPkg.dependencies['@bayes-peft/core']).startsWith('^')) fail([`a scaffold outside the workspace depends on @bayes-peft/core@${demoPkg.dependencies['@bayes-peft/core']}`]);
+  writeInstallSettings(demo, fileSpecs(tgzs, demo), [...builds, '@swc/core']);
+  log(`scaffolded ${demoPkg.name} with the packed CLI; installing, building, testing`);
+  install(demo);
+  run('pnpm', ['run', 'build'], { cwd: demo, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // jest reports on stderr.
+  const tests = spawnSync('pnpm', ['test'], { cwd: demo, env: { ...env, CI: 'true' }, encoding: 'utf8' });
+  const report = `${tests.stdout}${tests.stderr}`;
+  if (tests.status !== 0) fail([`the scaffolded wrapper's tests failed:\n${report}`]);
+  const summary = report.match(/^Tests:.*$/m)?.[0];
+  if (!summary || !/\d+ passed/.test(summary) || /failed/.test(summary)) fail([`no passing jest summary from the scaffolded wrapper:\n${report}`]);
+  log(`scaffolded wrapper's jest: ${summary.replace(/\s+/g, ' ')}`);
   log(`ok in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 } finally {
   if (KEEP) log(`kept ${work}`);
