@@ -52,6 +52,8 @@ function lint(name, { dir, manifest: m }, packages) {
   if (!m.exports?.['.']?.types || !m.exports?.['.']?.default) problems.push(`${where}: exports['.'] needs types and default`);
   if (!Array.isArray(m.files) || !m.files.includes('dist')) problems.push(`${where}: files must list dist`);
   if (!fs.existsSync(path.join(dir, 'README.md'))) problems.push(`${where}: README.md is missing`);
+  // npm ships a README whatever `files` says, but a CHANGELOG only when listed.
+  if (!fs.existsSync(path.join(dir, 'CHANGELOG.md')) || !m.files?.includes('CHANGELOG.md')) problems.push(`${where}: CHANGELOG.md must exist and be listed in files`);
   if (m.main && !fs.existsSync(path.join(dir, m.main))) problems.push(`${where}: ${m.main} is missing (not built?)`);
   if (name.startsWith('@bayes-peft/') && m.publishConfig?.access !== 'public') problems.push(`${where}: publishConfig.access must be public (a scoped package is private on npm by default)`);
   // Anything a published package needs at run time must be published too.

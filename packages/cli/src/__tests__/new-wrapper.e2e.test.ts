@@ -46,12 +46,13 @@ describe('bayes-peft new wrapper', () => {
     const res = await runCli('new', 'wrapper', 'laplace-kfac', '--dir', dir, '--package', '@someone/bayes-peft-laplace', '--description', "K-FAC Laplace: it's post hoc");
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/created @someone\/bayes-peft-laplace \(wrapper 'laplace-kfac'\) in .*: 13 files/);
+    expect(res.stdout).toMatch(/created @someone\/bayes-peft-laplace \(wrapper 'laplace-kfac'\) in .*: 14 files/);
     expect(res.stdout).toMatch(/next: cd .* && npm install && npm run build && npm test/);
     expect(await packageFiles(dir)).toEqual([
       '.changeset/config.json',
       '.changeset/first-release.md',
       '.gitignore',
+      'CHANGELOG.md',
       'README.md',
       'jest.config.js',
       'package.json',

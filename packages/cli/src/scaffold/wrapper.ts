@@ -27,8 +27,8 @@ const TESTKIT = '@bayes-peft/plugin-testkit';
 
 /**
  * The files of a new wrapper package, by relative path: package.json, tsconfig.json, a jest
- * config, src/ with a plain LoRA wrapper, a loss test and the conformance test, README.md, and
- * a .changeset folder with the first release. Pure: nothing is written.
+ * config, src/ with a plain LoRA wrapper, a loss test and the conformance test, README.md, a
+ * CHANGELOG.md for changesets to fill, and a .changeset folder with the first release. Pure: nothing is written.
  */
 export async function renderWrapperPackage(options: WrapperScaffoldOptions): Promise<Map<string, string>> {
   const { name } = options;
