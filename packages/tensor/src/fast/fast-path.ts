@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadNativeKernels, type NativeKernels } from '@bayes-peft/native-kernels';
 import { cpuBatchMatMul, wasmBatchMatMul } from './native-matmul';
 import { wasmGatherV2, wasmSlice } from './heap-copy';
+import { installLeanGradients, uninstallLeanGradients } from './lean-gradients';
 import { wasmCast, wasmIdentity } from './shared-data';
 
 /** `BAYES_PEFT_FAST=0` keeps the plain backend (the fast path is on by default when it can be). */
@@ -53,7 +54,9 @@ export function applyFastPath(backend: FastBackend): FastPathChoice {
   const plain = Object.entries(PLAIN[backend])
     .filter(([name, make]) => replace(backend, name, (own) => make(own)))
     .map(([name]) => name);
-  const copies = plain.length ? `; in-heap ${plain.join(', ')}` : '';
+  // Engine-wide: the backward pass frees what it no longer needs as it goes.
+  installLeanGradients();
+  const copies = `${plain.length ? `; in-heap ${plain.join(', ')}` : ''}; lean gradients`;
   if (!load.ok) {
     // A machine without a compiler or OpenBLAS: the backend's own matrix kernels.
     return {
@@ -88,6 +91,7 @@ function replace(backend: FastBackend, name: string, make: (own: tf.KernelFunc) 
 
 /** Puts every replaced kernel back: the backends run their own kernels again. */
 export function restoreKernels(): void {
+  uninstallLeanGradients();
   for (const config of replaced.values()) {
     tf.unregisterKernel(config.kernelName, config.backendName);
     tf.registerKernel(config);

@@ -218,7 +218,7 @@ describe('applyFastPath', () => {
     const choice = applyFastPath('cpu');
     expect(choice.enabled).toBe(true);
     expect(choice.kernels).toEqual(['BatchMatMul']);
-    expect(choice.line).toMatch(/^fast path: native BatchMatMul on cpu \(OpenBLAS [\d.]+, 1 thread\); BAYES_PEFT_FAST=0 disables$/);
+    expect(choice.line).toMatch(/^fast path: native BatchMatMul on cpu \(OpenBLAS [\d.]+, 1 thread\); lean gradients; BAYES_PEFT_FAST=0 disables$/);
     restoreKernels();
     expect(isNativeKernel(tf.BatchMatMul, 'cpu')).toBe(false);
   });
