@@ -131,7 +131,11 @@ export class CausalLm implements Backbone {
     const cache: KvCache = [];
     const lastLayer = this.weights.layers.length - 1;
     this.weights.layers.forEach((layer, i) => {
-      const out = layer.forward(h, rope, input.bias, ctx, input.past ? input.past[i] : null, lastOnly && i === lastLayer);
+      // One scope per layer: its intermediates are freed as soon as it is done instead of at the
+      // end of the whole forward, so a forward holds one layer's work at a time (and a training
+      // forward only what the gradient tape saved). The peak heap of a random-40M forward was
+      // all eight layers' intermediates; the wasm heap keeps such a peak for the process' life.
+      const out = tf.tidy(() => layer.forward(h, rope, input.bias, ctx, input.past ? input.past[i] : null, lastOnly && i === lastLayer));
       h = out.h;
       cache.push(out.cache);
     });
