@@ -34,7 +34,8 @@ d('an experiment on stories260K over every multiple-choice dataset', () => {
     expect(summaries.map((s) => s.dataset)).toEqual(cases.map((c) => c.plugin));
     for (const [i, c] of cases.entries()) {
       const s = summaries[i];
-      expect(s.id).toBe(`mle-${c.plugin}-seed1`);
+      // Ids carry the dataset configuration (subset, size, group) so matrix runs never collide.
+      expect(s.id).toMatch(new RegExp(`^mle-${c.plugin}(-[\\w.-]+)?-seed1$`));
       expect(s.metrics.n).toBe(8);
       expect(s.metrics.acc).toBeGreaterThanOrEqual(0);
       expect(s.metrics.acc).toBeLessThanOrEqual(1);

@@ -35,7 +35,9 @@ path (\`./my-wrapper\`, resolved from the spec's folder). The short form \`wrapp
 ## Matrix
 
 \`matrix:\` maps dotted spec paths to lists; the spec expands into the cross product, one run
-per combination. A value that is a mapping is merged into what the spec has at that path.
+per combination. A value that is a mapping is merged into what the spec has at that path, unless
+it names a different \`plugin:\` (then it replaces the section, options and all). Run folders are
+named \`<wrapper>-<dataset>[-<subset, size or group>]-seed<seed>\`.
 
 \`\`\`yaml
 matrix:

@@ -70,13 +70,22 @@ export async function planExperiment(specFile: string, options: ExperimentOption
       dataset: resolveWithOptions(registry, loaded, run, 'dataset', 'dataset'),
       wrapper: resolveWithOptions(registry, loaded, run, 'wrapper', 'wrapper'),
     };
-    let id = `${plugins.wrapper.plugin.name}-${plugins.dataset.plugin.name}-seed${run.spec.seed}`;
+    let id = `${plugins.wrapper.plugin.name}-${datasetLabel(plugins.dataset)}-seed${run.spec.seed}`;
     const n = ids.get(id) ?? 0;
     ids.set(id, n + 1);
     if (n > 0) id = `${id}-${n + 1}`;
     planned.push({ ...run, id, plugins });
   }
   return { loaded, runs: planned };
+}
+
+/** The dataset's plugin name, plus its configuration (subset, size, group) when it has one. */
+export function datasetLabel(dataset: { plugin: { name: string }; options: Record<string, unknown> }): string {
+  for (const key of ['subset', 'size', 'group', 'config']) {
+    const v = dataset.options[key];
+    if (typeof v === 'string' && v) return `${dataset.plugin.name}-${v.replace(/[^\w.-]+/g, '_')}`;
+  }
+  return dataset.plugin.name;
 }
 
 function resolveWithOptions(registry: PluginRegistry, loaded: LoadedSpec, run: ResolvedRun, kind: PluginKind, section: 'model' | 'dataset' | 'wrapper') {

@@ -67,3 +67,12 @@ describe('run spec', () => {
     expect(() => parseSpec('model: [unclosed\n', 'bad.yaml')).toThrow(/YAML syntax/);
   });
 });
+
+describe('matrix over plugin sections', () => {
+  it('replaces a section when the matrix names a different plugin, merges when the same', () => {
+    const text = `${base}matrix:\n  dataset:\n    - { plugin: toy, options: { trainSize: 8 } }\n    - { plugin: arc, options: { subset: ARC-Easy } }\n`;
+    const { runs } = parseSpec(text.replace('dataset: toy', 'dataset: { plugin: toy, options: { testSize: 4 } }'), 'm.yaml');
+    expect(runs[0].spec.dataset).toEqual({ plugin: 'toy', options: { testSize: 4, trainSize: 8 } });
+    expect(runs[1].spec.dataset).toEqual({ plugin: 'arc', options: { subset: 'ARC-Easy' } });
+  });
+});

@@ -45,7 +45,9 @@ function setPath(obj: Record<string, unknown>, keys: string[], value: unknown): 
   const [head, ...rest] = keys;
   const current = obj[head];
   if (rest.length === 0) {
-    const merged = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+    // A different plugin brings its own options: replace the section rather than mixing them.
+    const otherPlugin = isPlainObject(current) && isPlainObject(value) && 'plugin' in value && value.plugin !== current.plugin;
+    const merged = isPlainObject(current) && isPlainObject(value) && !otherPlugin ? deepMerge(current, value) : value;
     return { ...obj, [head]: merged };
   }
   return { ...obj, [head]: setPath(isPlainObject(current) ? current : {}, rest, value) };
