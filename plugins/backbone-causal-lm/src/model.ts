@@ -153,10 +153,12 @@ export class CausalLm implements Backbone {
   }
 
   /**
-   * Head logits of final hidden states [B, hidden]. For a subset of columns without an lm_head
-   * adapter only those columns of the head kernel are multiplied ([B, C] instead of [B, V]); with
-   * an adapter the full logits are computed and the columns picked by a one-hot matmul, which
-   * (unlike gather) has a gradient every backend implements.
+   * Head logits of final hidden states [B, hidden]. For a subset of columns only those columns
+   * of the frozen head are multiplied ([B, C] instead of [B, V]: the full product reads the whole
+   * 62.5 MiB head of a 32k vocabulary for 4 rows). An lm_head adapter's delta is still computed
+   * over the full vocabulary, as the Adapter contract has it (for LoRA a cheap rank-r product),
+   * and its columns picked by a one-hot matmul, which (unlike gather) has a gradient every
+   * backend implements. Column c is x W_c + delta_c either way.
    */
   head(last: tf.Tensor2D, ctx: ForwardContext, columns?: readonly number[]): tf.Tensor2D {
     const lmHead = this.weights.lmHead;
@@ -165,17 +167,17 @@ export class CausalLm implements Backbone {
     for (const col of columns) {
       if (!Number.isInteger(col) || col < 0 || col >= v) throw new Error(`forward: column ${col} is outside the vocabulary [0, ${v})`);
     }
-    if (!lmHead.adapter) {
-      const idx = tf.tensor1d(columns as number[], 'int32');
-      const y =
-        lmHead.layout === 'weight'
-          ? tf.matMul(last, tf.gather(lmHead.stored, idx) as tf.Tensor2D, false, true)
-          : tf.matMul(last, tf.gather(lmHead.stored, idx, 1) as tf.Tensor2D);
-      return (lmHead.bias ? tf.add(y, tf.gather(lmHead.bias, idx)) : y) as tf.Tensor2D;
-    }
+    const idx = tf.tensor1d(columns as number[], 'int32');
+    let y =
+      lmHead.layout === 'weight'
+        ? tf.matMul(last, tf.gather(lmHead.stored, idx) as tf.Tensor2D, false, true)
+        : tf.matMul(last, tf.gather(lmHead.stored, idx, 1) as tf.Tensor2D);
+    if (lmHead.bias) y = tf.add(y, tf.gather(lmHead.bias, idx));
+    if (!lmHead.adapter) return y as tf.Tensor2D;
     const select = new Float32Array(v * columns.length);
     columns.forEach((col, j) => (select[col * columns.length + j] = 1));
-    return tf.matMul(lmHead.apply(last, ctx) as tf.Tensor2D, tf.tensor2d(select, [v, columns.length]));
+    const delta = lmHead.adapter.delta(last, ctx) as tf.Tensor2D;
+    return tf.add(y, tf.matMul(delta, tf.tensor2d(select, [v, columns.length]))) as tf.Tensor2D;
   }
 
   /** Frees the weights and RoPE tables. Adapters belong to their wrapper and are left alone. */

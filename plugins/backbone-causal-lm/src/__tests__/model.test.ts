@@ -170,7 +170,7 @@ describeShared('CausalLm on stories260K (tied) and tiny-qwen2 (untied, biased)',
           const logits = stories.forward(tokens, { output: 'last', ctx: { training: true, rng: new Rng(0) }, columns: [410, 262, 378] });
           return tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(labels, 3)), 1))) as tf.Scalar;
         });
-      // With an lm_head adapter the columns are taken after the full head.
+      // With an lm_head adapter: the frozen head's columns plus the columns of the full-vocabulary delta.
       const rows = PROMPTS.map((p) => stories.tokenizer.encode(p));
       const full = forwardHost(stories, rows, { output: 'last' }) as number[][];
       const picked = forwardHost(stories, rows, { output: 'last', columns: [410, 262, 378] }) as number[][];
