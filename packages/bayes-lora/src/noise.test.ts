@@ -44,4 +44,16 @@ describe('noise', () => {
     expect(Math.abs(mean)).toBeLessThan(5 / Math.sqrt(d.length));
     s.dispose();
   });
+
+  it('maps each bit of the draws to a sign: bit 1 -> +1, bit 0 -> -1, 24 per draw, low bit first', () => {
+    const reference = new Rng(7);
+    const want: number[] = [];
+    for (let i = 0; i < 50; i += 24) {
+      let bits = reference.uint32() >>> 8;
+      for (let k = 0; k < Math.min(24, 50 - i); k++, bits >>>= 1) want.push(bits & 1 ? 1 : -1);
+    }
+    const s = randomSigns([5, 10], new Rng(7));
+    expect(Array.from(s.dataSync())).toEqual(want);
+    s.dispose();
+  });
 });

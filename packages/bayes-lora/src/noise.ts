@@ -39,11 +39,15 @@ export function standardNormal(shape: number[], rng: Rng): tf.Tensor {
 export function randomSigns(shape: number[], rng: Rng): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
+  // Written as float32 bit patterns, branch-free: the bits are coin flips, so `bits & 1 ? 1 : -1`
+  // mispredicts half the time (that loop was 6% of a random-40M evaluation). Bit 1 flips the
+  // sign bit of -1.0f (0xbf800000) into +1.0f: the same values as before.
+  const words = new Int32Array(out.buffer);
   for (let i = 0; i < n; i += 24) {
     let bits = rng.uint32() >>> 8;
     const m = Math.min(24, n - i);
     for (let k = 0; k < m; k++) {
-      out[i + k] = bits & 1 ? 1 : -1;
+      words[i + k] = 0xbf800000 ^ ((bits & 1) << 31);
       bits >>>= 1;
     }
   }
