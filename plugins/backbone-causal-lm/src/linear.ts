@@ -25,6 +25,17 @@ export class Linear implements LinearSite {
   readonly inFeatures: number;
   readonly outFeatures: number;
   private view: tf.Tensor2D | null = null;
+  /**
+   * x K for the 'kernel' layout with a gradient that multiplies by W [out, in] instead of K^T:
+   * TensorFlow.js' own gradient of x K is dY K^T, the plain wasm backend's slow transposed path
+   * (the backward pass then took three quarters of a training step). W is transposed from K in
+   * each backward pass and freed with it (a transpose costs a few ms; the slow product ~0.5 s),
+   * so no second copy of the weights outlives a step.
+   */
+  private readonly kernelProduct = tf.customGrad(((x: tf.Tensor2D) => ({
+    value: tf.matMul(x, this.stored),
+    gradFunc: (dy: tf.Tensor2D) => tf.matMul(dy, tf.transpose(this.stored)),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
 
   constructor(
     readonly name: string,
@@ -52,7 +63,7 @@ export class Linear implements LinearSite {
   apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     const lead = x.shape.slice(0, -1);
     const x2 = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
-    let y: tf.Tensor = this.layout === 'kernel' ? tf.matMul(x2, this.stored) : tf.matMul(x2, this.stored, false, true);
+    let y: tf.Tensor = this.layout === 'kernel' ? this.kernelProduct(x2) : tf.matMul(x2, this.stored, false, true);
     if (this.bias) y = tf.add(y, this.bias);
     y = tf.reshape(y, [...lead, this.outFeatures]);
     if (this.adapter) y = tf.add(y, this.adapter.delta(x, ctx));
