@@ -113,3 +113,22 @@ describe.each(['cpu', 'wasm'] as const)('lean gradients on %s', (backend) => {
     expect(lean).toBeGreaterThan(0);
   });
 });
+
+describe('lean gradients leave alone what existed before the backward pass', () => {
+  afterAll(() => uninstallLeanGradients());
+
+  it('a gradient function that returns an outside tensor as is does not free it', async () => {
+    await initBackend('cpu', () => {});
+    installLeanGradients();
+    const outside = tf.tensor1d([7, 8]);
+    // d/dx of this op is `outside`, returned as is (no new tensor).
+    const op = tf.customGrad(((x: tf.Tensor) => ({ value: tf.mul(x, outside), gradFunc: () => outside })) as unknown as Parameters<typeof tf.customGrad>[0]);
+    const before = tf.memory().numTensors;
+    // x feeds the op twice, so `outside` is added into a running sum and then no longer held.
+    const g = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.sum(tf.add(op(x) as tf.Tensor, op(x) as tf.Tensor)))(tf.tensor1d([1, 2])).dataSync()));
+    expect(g).toEqual([14, 16]);
+    expect(outside.isDisposed).toBe(false);
+    expect(tf.memory().numTensors).toBe(before);
+    outside.dispose();
+  });
+});

@@ -81,7 +81,11 @@ function leanGradients(engine: EngineInternals, own: Gradients) {
       );
     }
     return engine.tidy('backward', () => {
-      const grads = new RunningGradients(dy ?? null);
+      // Tensor ids grow monotonically: anything older than this marker existed before the
+      // backward pass (weights, the caller's dy, a tensor a gradient function returned as is)
+      // and is never freed here.
+      const firstId = tf.scalar(0).id;
+      const grads = new RunningGradients(firstId);
       grads.set(y.id, dy ?? tf.ones(y.shape));
       for (let i = filteredTape.length - 1; i >= 0; i--) {
         const node = filteredTape[i];
@@ -118,13 +122,14 @@ function leanGradients(engine: EngineInternals, own: Gradients) {
 
 /**
  * The running gradient of each tensor id, with a count of how many ids hold each tensor
- * object, so a tensor is freed only when no id holds it any more (and never the caller's dy).
+ * object, so a tensor is freed only when no id holds it any more, and only if this backward
+ * pass made it (id >= firstId).
  */
 class RunningGradients {
   private readonly byId = new Map<number, tf.Tensor>();
   private readonly holders = new Map<tf.Tensor, number>();
 
-  constructor(private readonly callerDy: tf.Tensor | null) {}
+  constructor(private readonly firstId: number) {}
 
   get(id: number): tf.Tensor | null {
     return this.byId.get(id) ?? null;
@@ -165,7 +170,7 @@ class RunningGradients {
   }
 
   private release(t: tf.Tensor): void {
-    if (!this.holders.has(t) && t !== this.callerDy) t.dispose();
+    if (!this.holders.has(t) && t.id >= this.firstId) t.dispose();
   }
 }
 
