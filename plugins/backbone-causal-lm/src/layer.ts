@@ -44,10 +44,12 @@ export class DecoderLayer {
    * h [B, T, hidden] -> [B, T, hidden]. With `past`, the new keys/values are appended to the
    * cached ones and the query positions are the last T of them; the returned cache covers all.
    *
-   * With `lastOnly` (the last layer of a forward that reads only the last position) keys and
-   * values are still made for every position, but queries, the attention output and the MLP
-   * only for the last one: [B, 1, hidden]. The other rows would be computed and thrown away
-   * (no later layer reads them), about a tenth of a forward on an 8-layer model.
+   * With `lastOnly` (the last layer of a forward that reads only the last position) the result
+   * is the last position only, [B, 1, hidden], and the work no later layer reads is skipped:
+   * attention, o_proj and the MLP run for that position only (close to a tenth of a forward on
+   * an 8-layer model). Every adapter still sees the inputs it always saw, so a sampling adapter
+   * (BLoB's flipout draws signs per token) consumes its random stream exactly as before: q, k, v
+   * stay whole, and a part with an adapter on it (o_proj, the MLP) runs for every position.
    */
   forward(
     h: tf.Tensor3D,
@@ -59,9 +61,11 @@ export class DecoderLayer {
   ): { h: tf.Tensor3D; cache: LayerCache } {
     const p = this.parts;
     const { numHeads, numKeyValueHeads, headDim, rmsNormEps } = this.dims;
-    const [b, t, hidden] = h.shape;
+    const [b, t] = h.shape;
 
     const x = rmsNorm(h, p.inputNorm, rmsNormEps);
+    // q, k, v in this order: adapters draw from the forward's random stream in call order.
+    const qAll = tf.reshape(p.q.apply(x, ctx), [b, t, numHeads, headDim]) as tf.Tensor4D;
     const k = tf.reshape(p.k.apply(x, ctx), [b, t, numKeyValueHeads, headDim]) as tf.Tensor4D;
     const v = tf.reshape(p.v.apply(x, ctx), [b, t, numKeyValueHeads, headDim]) as tf.Tensor4D;
     const last = <R extends tf.Rank>(y: tf.Tensor<R>, axis: number): tf.Tensor<R> => {
@@ -69,23 +73,24 @@ export class DecoderLayer {
       const size = y.shape.map((d, i) => (i === axis ? 1 : d));
       return tf.slice(y, begin, size);
     };
-    const tq = lastOnly ? 1 : t;
-    const xq = lastOnly ? last(x as tf.Tensor3D, 1) : x;
-    const q = tf.reshape(p.q.apply(xq, ctx), [b, tq, numHeads, headDim]) as tf.Tensor4D;
-    const qr = lastOnly ? applyRope(q, last(rope.qCos, 1), last(rope.qSin, 1), rope.swap) : applyRope(q, rope.qCos, rope.qSin, rope.swap);
+    const mlpLast = lastOnly && !p.gate.adapter && !p.up.adapter && !p.down.adapter;
+    const attnLast = mlpLast && !p.o.adapter;
+    const qr = attnLast ? applyRope(last(qAll, 1), last(rope.qCos, 1), last(rope.qSin, 1), rope.swap) : applyRope(qAll, rope.qCos, rope.qSin, rope.swap);
     const kNew = tf.transpose(applyRope(k, rope.cos, rope.sin, rope.swap), [0, 2, 1, 3]);
     const vNew = tf.transpose(v, [0, 2, 1, 3]);
     const kAll = past ? tf.concat([past.k, kNew], 2) : kNew;
     const vAll = past ? tf.concat([past.v, vNew], 2) : vNew;
-    const attn = attend(qr, kAll, vAll, lastOnly ? last(bias, 2) : bias);
-    const hq = lastOnly ? (tf.reshape(last(h, 1), [b, 1, hidden]) as tf.Tensor3D) : h;
-    const h1 = tf.add(hq, p.o.apply(attn, ctx)) as tf.Tensor3D;
+    const attn = attend(qr, kAll, vAll, attnLast ? last(bias, 2) : bias);
+    const hq = attnLast ? last(h, 1) : h;
+    let h1 = tf.add(hq, p.o.apply(attn, ctx)) as tf.Tensor3D;
+    if (mlpLast && !attnLast) h1 = last(h1, 1);
 
     const y = rmsNorm(h1, p.postAttentionNorm, rmsNormEps);
     const gate = p.gate.apply(y, ctx);
     const act = tf.mul(gate, tf.sigmoid(gate)); // SiLU
     const mlp = p.down.apply(tf.mul(act, p.up.apply(y, ctx)), ctx);
-    return { h: tf.add(h1, mlp) as tf.Tensor3D, cache: { k: kAll, v: vAll } };
+    const out = tf.add(h1, mlp) as tf.Tensor3D;
+    return { h: lastOnly && !mlpLast ? last(out, 1) : out, cache: { k: kAll, v: vAll } };
   }
 
   linears(): Linear[] {

@@ -89,6 +89,43 @@ describeShared('CausalLm on stories260K (tied) and tiny-qwen2 (untied, biased)',
     expect(() => forwardHost(stories, rows, { output: 'last', columns: [512] })).toThrow('column 512 is outside the vocabulary [0, 512)');
   });
 
+  it("adapters see the same inputs, in the same order, whether the forward reads the 'last' position or 'all'", () => {
+    // A sampling adapter draws per token from the forward's random stream in call order, so the
+    // calls must not change when the last layer works on the last position only.
+    const calls: string[] = [];
+    const recorder = (name: string) => ({
+      delta: (x: tf.Tensor) => {
+        calls.push(`${name} [${x.shape}]`);
+        return tf.zeros([...x.shape.slice(0, -1), stories.site(name).outFeatures]);
+      },
+    });
+    const decoderSites = stories.sites().filter((site) => site.kind !== 'lm_head');
+    const tokens = stories.toTensors(stories.encode(PROMPTS));
+    const record = (output: 'last' | 'all') => {
+      calls.length = 0;
+      const y = tf.tidy(() => stories.forward(tokens, { output, ctx: evalCtx() }));
+      const lastRow = tf.tidy(() => (output === 'all' ? tf.slice(y, [0, y.shape[1]! - 1, 0], [y.shape[0], 1, y.shape[2]!]).reshape([y.shape[0], -1]) : y.clone()));
+      const values = Array.from(lastRow.dataSync());
+      tf.dispose([y, lastRow]);
+      return { calls: [...calls], values };
+    };
+    try {
+      // Adapters everywhere (the last layer then runs whole), and only on q_proj and v_proj (its
+      // attention and MLP then run for the last position only): same calls, same logits.
+      for (const targets of [['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], ['q_proj', 'v_proj']]) {
+        for (const site of decoderSites) site.adapter = targets.includes(site.kind) ? recorder(site.name) : null;
+        const all = record('all');
+        const last = record('last');
+        expect(all.calls).toHaveLength(decoderSites.filter((site) => targets.includes(site.kind)).length);
+        expect(last.calls).toEqual(all.calls);
+        expect(maxAbsDiff(last.values, all.values)).toBeLessThan(1e-5);
+      }
+    } finally {
+      for (const site of decoderSites) site.adapter = null;
+      tf.dispose([tokens.inputIds, tokens.attentionMask]);
+    }
+  });
+
   it('gives finite outputs for an all-padding row', () => {
     const tokens = { inputIds: tf.tensor2d([[0, 0, 0], [1, 403, 407]], [2, 3], 'int32'), attentionMask: tf.tensor2d([[0, 0, 0], [1, 1, 1]], [2, 3], 'int32') };
     const out = tf.tidy(() => stories.forward(tokens, { output: 'all', ctx: evalCtx() }));
