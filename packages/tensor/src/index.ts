@@ -11,4 +11,4 @@ export { tf };
 export * from './backend';
 export * from './safetensors';
 export * from './write-file-atomic';
-export { FAST_ENV, THREADS_ENV, isNativeKernel, transposesAreCheap, type FastPathChoice } from './fast/fast-path';
+export { FAST_ENV, THREADS_ENV, isFastKernel, transposesAreCheap, type FastPathChoice } from './fast/fast-path';

@@ -14,8 +14,9 @@ export const THREADS_ENV = 'BAYES_PEFT_THREADS';
 export type FastBackend = 'wasm' | 'cpu';
 
 export interface FastPathChoice {
+  /** Whether the native matmul runs. */
   readonly enabled: boolean;
-  /** Kernels replaced by native ones (empty when disabled). */
+  /** Kernels replaced, native and in-heap (empty when BAYES_PEFT_FAST=0). */
   readonly kernels: string[];
   /** One line for the log: what runs and why. */
   readonly line: string;
@@ -39,9 +40,10 @@ const PLAIN: Record<FastBackend, Record<string, (fallback: tf.KernelFunc) => tf.
 const replaced = new Map<string, tf.KernelConfig>();
 
 /**
- * Replaces the hot kernels of `backend` by native OpenBLAS ones when the addon was built and
- * BAYES_PEFT_FAST is not 0; otherwise leaves (or puts back) the backend's own kernels. Says in
- * one line which path runs and why.
+ * Unless BAYES_PEFT_FAST is 0: replaces the hot kernels of `backend` by the in-heap ones and,
+ * when the addon was built, by native OpenBLAS ones, and installs lean gradients. With
+ * BAYES_PEFT_FAST=0 puts the backend's own kernels and gradients back. Says in one line which
+ * path runs and why.
  */
 export function applyFastPath(backend: FastBackend): FastPathChoice {
   const env = process.env[FAST_ENV]?.trim();
@@ -99,8 +101,8 @@ export function restoreKernels(): void {
   replaced.clear();
 }
 
-/** Whether `kernel` of `backend` is currently the native one. */
-export function isNativeKernel(kernel: string, backend: FastBackend): boolean {
+/** Whether `kernel` of `backend` is currently one of ours (native or in-heap). */
+export function isFastKernel(kernel: string, backend: FastBackend): boolean {
   return replaced.has(key(kernel, backend));
 }
 
@@ -123,5 +125,5 @@ function key(kernel: string, backend: string): string {
  */
 export function transposesAreCheap(): boolean {
   const b = tf.getBackend();
-  return b === 'tensorflow' || ((b === 'wasm' || b === 'cpu') && isNativeKernel(tf.BatchMatMul, b));
+  return b === 'tensorflow' || ((b === 'wasm' || b === 'cpu') && isFastKernel(tf.BatchMatMul, b));
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs'; // gradients
 import { loadNativeKernels } from '@bayes-peft/native-kernels';
 import { initBackend } from '../backend';
-import { applyFastPath, isNativeKernel, restoreKernels, type FastBackend } from './fast-path';
+import { applyFastPath, isFastKernel, restoreKernels, type FastBackend } from './fast-path';
 
 const native = loadNativeKernels();
 const describeNative = native.ok ? describe : describe.skip;
@@ -111,7 +111,7 @@ describeNative.each(['wasm', 'cpu'] as FastBackend[])('native BatchMatMul on %s'
     delete process.env.BAYES_PEFT_FAST;
     await initBackend(backend, () => {});
     applyFastPath(backend);
-    expect(isNativeKernel(tf.BatchMatMul, backend)).toBe(true);
+    expect(isFastKernel(tf.BatchMatMul, backend)).toBe(true);
   });
   afterAll(() => {
     restoreKernels();
@@ -133,7 +133,7 @@ describeNative.each(['wasm', 'cpu'] as FastBackend[])('native BatchMatMul on %s'
     restoreKernels();
     const plain = run();
     applyFastPath(backend);
-    expect(isNativeKernel(tf.BatchMatMul, backend)).toBe(true);
+    expect(isFastKernel(tf.BatchMatMul, backend)).toBe(true);
     expect(fast.shape).toEqual(plain.shape);
     const exact = reference(a, aShape, b, bShape, ta, tb);
     expect(fast.values.length).toBe(exact.length);
@@ -209,7 +209,7 @@ describe('applyFastPath', () => {
     process.env.BAYES_PEFT_FAST = '0';
     const choice = applyFastPath('cpu');
     expect(choice).toEqual({ enabled: false, kernels: [], line: 'fast path: off (BAYES_PEFT_FAST=0); plain cpu kernels' });
-    expect(isNativeKernel(tf.BatchMatMul, 'cpu')).toBe(false);
+    expect(isFastKernel(tf.BatchMatMul, 'cpu')).toBe(false);
   });
 
   (native.ok ? it : it.skip)('names the native kernels, the BLAS and its threads', async () => {
@@ -220,6 +220,6 @@ describe('applyFastPath', () => {
     expect(choice.kernels).toEqual(['BatchMatMul']);
     expect(choice.line).toMatch(/^fast path: native BatchMatMul on cpu \(OpenBLAS [\d.]+, 1 thread\); lean gradients; BAYES_PEFT_FAST=0 disables$/);
     restoreKernels();
-    expect(isNativeKernel(tf.BatchMatMul, 'cpu')).toBe(false);
+    expect(isFastKernel(tf.BatchMatMul, 'cpu')).toBe(false);
   });
 });

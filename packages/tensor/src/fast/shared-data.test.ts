@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs'; // gradients
 import { initBackend } from '../backend';
-import { applyFastPath, isNativeKernel, restoreKernels } from './fast-path';
+import { applyFastPath, isFastKernel, restoreKernels } from './fast-path';
 
 describe('zero-copy Identity and Cast on wasm', () => {
   // These tests compare the kernels themselves, so they switch them on even under BAYES_PEFT_FAST=0.
@@ -10,8 +10,8 @@ describe('zero-copy Identity and Cast on wasm', () => {
     delete process.env.BAYES_PEFT_FAST;
     await initBackend('wasm', () => {});
     applyFastPath('wasm');
-    expect(isNativeKernel(tf.Identity, 'wasm')).toBe(true);
-    expect(isNativeKernel(tf.Cast, 'wasm')).toBe(true);
+    expect(isFastKernel(tf.Identity, 'wasm')).toBe(true);
+    expect(isFastKernel(tf.Cast, 'wasm')).toBe(true);
   });
   afterAll(() => {
     restoreKernels();
