@@ -146,6 +146,48 @@ describeNative.each(['wasm', 'cpu'] as FastBackend[])('native BatchMatMul on %s'
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('matches float64, and the plain kernel where that one is right, on 40 seeded random shapes', () => {
+    let seed = 12345;
+    let againstPlain = 0;
+    const rand = (lo: number, hi: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return lo + (seed % (hi - lo + 1));
+    };
+    for (let c = 0; c < 40; c++) {
+      const batchRank = rand(0, 2);
+      const batch = Array.from({ length: batchRank }, () => rand(1, 3));
+      // Each side keeps an axis, sets it to 1 (broadcast) or drops leading axes.
+      const side = () => {
+        const dims = batch.map((d) => (rand(0, 3) === 0 ? 1 : d));
+        return dims.slice(rand(0, dims.length));
+      };
+      const [m, n, k] = [rand(1, 37), rand(1, 37), rand(1, 37)];
+      const ta = rand(0, 1) === 1;
+      const tb = rand(0, 1) === 1;
+      const aShape = [...side(), ...(ta ? [k, m] : [m, k])];
+      const bShape = [...side(), ...(tb ? [n, k] : [k, n])];
+      const aSize = aShape.reduce((x, y) => x * y, 1);
+      const bSize = bShape.reduce((x, y) => x * y, 1);
+      const a = uniform(c * 7919 + 1, aSize);
+      const b = uniform(c * 104729 + 2, bSize);
+      const run = () => tf.tidy(() => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb).dataSync().slice());
+      const fast = run();
+      expect(relError(fast, reference(a, aShape, b, bShape, ta, tb))).toBeLessThan(1e-5);
+      // The plain kernels flatten the batch axes: right when both sides have the same batch axes or one has none.
+      const aBatch = aShape.slice(0, -2);
+      const bBatch = bShape.slice(0, -2);
+      const plainRight = tf.util.arraysEqual(aBatch, bBatch) || tf.util.sizeFromShape(aBatch) === 1 || tf.util.sizeFromShape(bBatch) === 1;
+      if (plainRight && aBatch.length === bBatch.length) {
+        restoreKernels();
+        const plain = run();
+        applyFastPath(backend);
+        expect(relError(fast, plain)).toBeLessThan(1e-5);
+        againstPlain++;
+      }
+    }
+    expect(againstPlain).toBeGreaterThan(10);
+  });
+
   it('gives the gradients of the plain kernel (the backward pass multiplies by transposed operands)', () => {
     const a = uniform(11, 2 * 3 * 9 * 5);
     const b = uniform(12, 2 * 3 * 7 * 5);
