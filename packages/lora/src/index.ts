@@ -4,3 +4,4 @@ export * from './peft-format';
 export * from './install-peft';
 export * from './check-compatible';
 export * from './lora-tensors';
+export * from './point-lora-wrapper';
