@@ -55,7 +55,7 @@ function findPackage(rootDir, name) {
 module.exports = function jestConfig(rootDir, overrides = {}) {
   return {
     rootDir,
-    testEnvironment: 'node',
+    testEnvironment: require.resolve('./node-environment.js'),
     roots: ['<rootDir>/src', '<rootDir>/test'].filter((p) =>
       require('node:fs').existsSync(p.replace('<rootDir>', rootDir)),
     ),

@@ -91,7 +91,7 @@ function writeInstallSettings(projectDir, files, builds) {
   const allowed = builds.map((n) => `  "${files[n] ? `${n}@${files[n]}` : n}": true\n`).join('');
   fs.writeFileSync(
     path.join(projectDir, 'pnpm-workspace.yaml'),
-    `overrides:\n${overrides}allowBuilds:\n${allowed}  "@tensorflow/tfjs-node": false\n  "@tensorflow/tfjs-node-gpu": false\n  onnxruntime-node: false\n  core-js: false\n`,
+    `overrides:\n${overrides}allowBuilds:\n${allowed}  "@tensorflow/tfjs-node": false\n  "@tensorflow/tfjs-node-gpu": false\n  onnxruntime-node: false\n  protobufjs: false\n  core-js: false\n`,
   );
 }
 

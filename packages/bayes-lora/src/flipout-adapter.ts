@@ -16,12 +16,12 @@
  * step, REFERENCE-SPEC 8 defect 13.)
  */
 import { tf } from '@bayes-peft/tensor';
-import type { Adapter, ForwardContext, Rng } from '@bayes-peft/core';
-import type { LoraAdapter } from '@bayes-peft/lora';
-import { gaussianNoise, randomSigns, type NoiseFamily } from './noise';
+import type { Adapter, ForwardContext, OnnxAdapter, OnnxFeed, OnnxGraphBuilder, OnnxSiteInfo, Rng } from '@bayes-peft/core';
+import { declareLoraInputs, emitLoraDown, emitLoraUp, loraOnnxFeeds, transposeHost, type LoraAdapter } from '@bayes-peft/lora';
+import { gaussianNoise, randomSignBytes, randomSigns, type NoiseFamily } from './noise';
 import { sigmaFromRho } from './sigma';
 
-export class FlipoutAdapter implements Adapter {
+export class FlipoutAdapter implements Adapter, OnnxAdapter {
   /** The reference's `blobsample` switch: off = posterior mean (LoRA only). */
   sampling = true;
   private fixed: tf.Tensor2D | null = null;
@@ -78,6 +78,54 @@ export class FlipoutAdapter implements Adapter {
 
   get noiseFixed(): boolean {
     return this.fixed !== null;
+  }
+
+  onnxSignature(): string {
+    if (this.fixed) return 'flipout-fixed';
+    return this.sampling ? `flipout/${this.noise.name}` : 'lora-mean';
+  }
+
+  /**
+   * delta's evaluation graph for x [P, ...lead, in] (no dropout at evaluation). Per sample:
+   * `E_t` = E^T [in, r] (E = perturbation(sigma, z), made on the device as delta makes it), and
+   * the sign vectors `R` [...lead, in] and `S` [...lead, r] as int8.
+   */
+  emitOnnx(g: OnnxGraphBuilder, x: string, info: OnnxSiteInfo): string {
+    if (this.fixed) throw new Error(`${this.lora.site.name}: a fixed weight sample (generation) has no ONNX export`);
+    const { r } = this.lora.shape;
+    const { At, Bt } = declareLoraInputs(g, info, r);
+    const mean = emitLoraUp(g, emitLoraDown(g, x, At), Bt, this.lora.scaling);
+    if (!this.sampling) return mean;
+    const inF = info.site.inFeatures;
+    const lead = info.rank === 4 ? ['batch', 'seq'] : ['batch'];
+    const ones = new Array<number>(info.rank - 3).fill(1);
+    const Et = g.input(`${info.prefix}E_t`, [info.samples, ...ones, inF, r]);
+    const R = g.op('Cast', [g.input(`${info.prefix}R`, [info.samples, ...lead, inF], 'int8')], { to: 1 });
+    const S = g.op('Cast', [g.input(`${info.prefix}S`, [info.samples, ...lead, r], 'int8')], { to: 1 });
+    const noise = g.op('Mul', [S, g.op('MatMul', [g.op('Mul', [R, x]), Et])]);
+    return g.op('Add', [mean, emitLoraUp(g, noise, Bt, this.lora.scaling)]);
+  }
+
+  onnxShared(info: OnnxSiteInfo): Record<string, OnnxFeed> {
+    return loraOnnxFeeds(this.lora, info);
+  }
+
+  /** One sample's E^T, R and S, drawn from ctx.rng in delta's order: z, then R, then S. */
+  onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext): Record<string, OnnxFeed> {
+    if (!this.sampling) return {};
+    const [r, inF] = this.lora.A.shape;
+    // Read back inside the tidy and return nothing: tidy walks a returned typed array element by element.
+    let E!: Float32Array;
+    tf.tidy(() => {
+      E = this.noise.perturbation(this.sigma(), this.noise.draw([r, inF], ctx.rng)).dataSync() as Float32Array;
+    });
+    const n = lead.reduce((a, b) => a * b, 1);
+    const ones = new Array<number>(info.rank - 3).fill(1);
+    return {
+      [`${info.prefix}E_t`]: { data: transposeHost(E, r, inF), dims: [...ones, inF, r] },
+      [`${info.prefix}R`]: { data: randomSignBytes(n * inF, ctx.rng), dims: [...lead, inF] },
+      [`${info.prefix}S`]: { data: randomSignBytes(n * r, ctx.rng), dims: [...lead, r] },
+    };
   }
 
   variables(): tf.Variable[] {

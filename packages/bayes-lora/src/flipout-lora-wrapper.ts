@@ -48,6 +48,7 @@ export interface FlipoutLoraSetup {
 export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> implements Wrapper {
   readonly name: string;
   readonly averaging = 'probs' as const;
+  readonly engines = ['tfjs', 'onnxruntime'] as const;
   protected backbone: Backbone | null = null;
   protected readonly layers = new Map<string, FlipoutAdapter>();
   /** The wrapper's own random stream, `wrapper-<name>` of the run's root. */
@@ -98,11 +99,18 @@ export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> implement
     for (const [name, { adapter }] of installed) this.layers.set(name, adapter);
   }
 
-  /** Logits [B, S, C]: S = evalSamples (intermediate) or evalSamplesFinal (final); one mean pass when inferenceNotSample. */
-  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D {
+  /**
+   * Logits [B, S, C]: S = evalSamples (intermediate) or evalSamplesFinal (final); one mean pass
+   * when inferenceNotSample. With engine 'onnxruntime' the S forwards are one run of the
+   * backbone's graph, with the same random draws (a promise).
+   */
+  predict(batch: McqBatch, options: PredictOptions & { engine?: 'tfjs' }): tf.Tensor3D;
+  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D>;
+  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D> {
     const backbone = this.requireBackbone('predict');
     const S = this.samplesFor(options.phase);
     const ctx: ForwardContext = { training: false, rng: this.rng.child(`predict/${this.predictCalls++}`) };
+    if (options.engine === 'onnxruntime') return this.predictOnnx(backbone, batch, S, ctx);
     this.setSampling(!this.meanOnly);
     try {
       return tf.tidy(() => {
@@ -110,6 +118,16 @@ export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> implement
         for (let s = 0; s < S; s++) out.push(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx }));
         return tf.stack(out, 1) as tf.Tensor3D;
       });
+    } finally {
+      this.setSampling(true);
+    }
+  }
+
+  private async predictOnnx(backbone: Backbone, batch: McqBatch, S: number, ctx: ForwardContext): Promise<tf.Tensor3D> {
+    if (!backbone.sampledForward) throw new Error(`${this.name}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
+    this.setSampling(!this.meanOnly);
+    try {
+      return await backbone.sampledForward(batch.tokens, { samples: S, columns: batch.targetIds, ctx });
     } finally {
       this.setSampling(true);
     }

@@ -1,7 +1,7 @@
 import { tf } from '@bayes-peft/tensor';
 import { Rng } from '@bayes-peft/core';
 import { setupTestBackend } from '@bayes-peft/testing-backbone';
-import { detachGradient, gaussianNoise, randomSigns, standardNormal } from './noise';
+import { detachGradient, gaussianNoise, randomSigns, standardNormal, randomSignBytes, randomSignValues } from './noise';
 
 beforeAll(setupTestBackend);
 
@@ -55,5 +55,30 @@ describe('noise', () => {
     const s = randomSigns([5, 10], new Rng(7));
     expect(Array.from(s.dataSync())).toEqual(want);
     s.dispose();
+  });
+});
+
+describe('randomSignBytes', () => {
+  it('gives the float signs of randomSigns as int8, consuming the same draws (any length)', () => {
+    for (const n of [0, 1, 7, 8, 23, 24, 25, 48, 1000, 4099]) {
+      const a = new Rng(42).child('signs');
+      const b = new Rng(42).child('signs');
+      expect(Array.from(randomSignBytes(n, a))).toEqual(Array.from(randomSignValues(n, b)));
+      // The next draw agrees too: both consumed ceil(n / 24) words.
+      expect(a.uint32()).toBe(b.uint32());
+    }
+  });
+
+  it('is ±1 with frequency 1/2 within 5 sigma', () => {
+    const n = 240_000;
+    const s = randomSignBytes(n, new Rng(9));
+    let plus = 0;
+    let other = 0;
+    for (const v of s) {
+      if (v === 1) plus++;
+      else if (v !== -1) other++;
+    }
+    expect(other).toBe(0);
+    expect(Math.abs(plus - n / 2)).toBeLessThan(5 * Math.sqrt(n / 4));
   });
 });

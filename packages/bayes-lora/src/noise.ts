@@ -38,6 +38,11 @@ export function standardNormal(shape: number[], rng: Rng): tf.Tensor {
  */
 export function randomSigns(shape: number[], rng: Rng): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(randomSignValues(n, rng), shape, 'float32');
+}
+
+/** randomSigns' values on the host: n signs ±1 as float32. */
+export function randomSignValues(n: number, rng: Rng): Float32Array {
   const out = new Float32Array(n);
   // Written as float32 bit patterns, branch-free: the bits are coin flips, so `bits & 1 ? 1 : -1`
   // mispredicts half the time (that loop was 6% of a random-40M evaluation). Bit 1 flips the
@@ -51,8 +56,48 @@ export function randomSigns(shape: number[], rng: Rng): tf.Tensor {
       bits >>>= 1;
     }
   }
-  return tf.tensor(out, shape, 'float32');
+  return out;
 }
+
+/**
+ * The same signs as int8, from the same bits in the same order (the onnxruntime path feeds
+ * them as int8: a quarter of the memory of float32 for BLoB's largest inputs). Each byte of
+ * random bits becomes its 8 signs through a table, written as two little-endian int32 words:
+ * BLoB draws ~45M signs per random-40M evaluation batch.
+ */
+export function randomSignBytes(n: number, rng: Rng): Int8Array {
+  const chunks = Math.ceil(n / 24);
+  const words = new Int32Array(chunks * 6); // 24 signs = 6 words per 32-bit draw
+  for (let c = 0, at = 0; c < chunks; c++, at += 6) {
+    const bits = rng.uint32() >>> 8;
+    const b0 = bits & 255;
+    const b1 = (bits >>> 8) & 255;
+    const b2 = bits >>> 16;
+    words[at] = SIGN_LO[b0];
+    words[at + 1] = SIGN_HI[b0];
+    words[at + 2] = SIGN_LO[b1];
+    words[at + 3] = SIGN_HI[b1];
+    words[at + 4] = SIGN_LO[b2];
+    words[at + 5] = SIGN_HI[b2];
+  }
+  return new Int8Array(words.buffer, 0, n);
+}
+
+/** For each byte b: its signs (bit t set -> +1, else -1) for bits 0-3 (LO) and 4-7 (HI), as int8 lanes of a little-endian int32. */
+const [SIGN_LO, SIGN_HI] = (() => {
+  if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('randomSignBytes assumes a little-endian machine');
+  const lo = new Int32Array(256);
+  const hi = new Int32Array(256);
+  const lanes = new Int8Array(4);
+  const word = new Int32Array(lanes.buffer);
+  for (let b = 0; b < 256; b++) {
+    for (let t = 0; t < 4; t++) lanes[t] = (b >> t) & 1 ? 1 : -1;
+    lo[b] = word[0];
+    for (let t = 0; t < 4; t++) lanes[t] = (b >> (t + 4)) & 1 ? 1 : -1;
+    hi[b] = word[0];
+  }
+  return [lo, hi];
+})();
 
 /**
  * x unchanged in value, with no gradient flowing back through it: the reference's

@@ -45,6 +45,7 @@ const instances = new Map<string, number>();
 export abstract class PointLoraWrapper implements Wrapper {
   abstract readonly name: string;
   readonly averaging = 'probs' as const;
+  readonly engines = ['tfjs', 'onnxruntime'] as const;
   protected backbone: Backbone | null = null;
   protected readonly loras = new Map<string, LoraAdapter>();
   protected optimizer: Optimizer | null = null;
@@ -141,10 +142,16 @@ export abstract class PointLoraWrapper implements Wrapper {
     }
   }
 
-  /** Logits [B, 1, C]: one deterministic pass (the point estimate). */
-  predict(batch: McqBatch, _options: PredictOptions): tf.Tensor3D {
+  /** Logits [B, 1, C]: one deterministic pass (the point estimate); a promise with engine 'onnxruntime'. */
+  predict(batch: McqBatch, options: PredictOptions & { engine?: 'tfjs' }): tf.Tensor3D;
+  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D>;
+  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D> {
     const backbone = this.requireBackbone('predict');
     const ctx: ForwardContext = { training: false, rng: this.rng.child(`predict/${this.predictCalls++}`) };
+    if (options.engine === 'onnxruntime') {
+      if (!backbone.sampledForward) throw new Error(`${this.name}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
+      return backbone.sampledForward(batch.tokens, { samples: 1, columns: batch.targetIds, ctx });
+    }
     return tf.tidy(() => tf.expandDims(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx }), 1) as tf.Tensor3D);
   }
 

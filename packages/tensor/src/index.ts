@@ -12,3 +12,4 @@ export * from './backend';
 export * from './safetensors';
 export * from './write-file-atomic';
 export { FAST_ENV, THREADS_ENV, isFastKernel, transposesAreCheap, type FastPathChoice } from './fast/fast-path';
+export { hostView } from './host-view';

@@ -52,6 +52,11 @@ export function causalBias(mask: tf.Tensor2D, slidingWindow: number | null): tf.
  * queries are the `tq` positions ending at the last key of `mask` ([B][Tk] of 0/1).
  */
 export function hostBias(mask: readonly (readonly number[])[], tq: number, slidingWindow: number | null): tf.Tensor4D {
+  return tf.tensor4d(hostBiasValues(mask, tq, slidingWindow), [mask.length, 1, tq, mask[0].length]);
+}
+
+/** hostBias' values, [B, 1, tq, Tk] row-major, on the host. */
+export function hostBiasValues(mask: readonly (ArrayLike<number>)[], tq: number, slidingWindow: number | null): Float32Array {
   const b = mask.length;
   const tk = mask[0].length;
   const out = new Float32Array(b * tq * tk).fill(MASK_VALUE);
@@ -63,5 +68,5 @@ export function hostBias(mask: readonly (readonly number[])[], tq: number, slidi
       for (let j = from; j <= qi; j++) if (mask[r][j]) out[base + j] = 0;
     }
   }
-  return tf.tensor4d(out, [b, 1, tq, tk]);
+  return out;
 }

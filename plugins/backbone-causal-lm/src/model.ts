@@ -7,6 +7,7 @@ import type {
   GenerateOptions,
   GenerationResult,
   LinearSite,
+  SampledForwardOptions,
   TokenBatch,
 } from '@bayes-peft/core';
 import { causalBias } from './attention';
@@ -16,6 +17,7 @@ import { generate } from './generate';
 import type { LayerCache, RopeInputs } from './layer';
 import { Linear } from './linear';
 import { rmsNorm } from './norm';
+import { OnnxDecoder, type OnnxRunOptions } from './onnx/onnx-decoder';
 import { halfSwapMatrix, inverseFrequencies, RopeTables } from './rope';
 import type { HfTokenizer } from './tokenizer';
 import type { ModelWeights } from './weights';
@@ -46,6 +48,7 @@ export class CausalLm implements Backbone {
   readonly maxSeqLen: number;
   private readonly siteList: readonly Linear[];
   private readonly rope: RopeTables;
+  private readonly onnx: OnnxDecoder;
   private disposed = false;
 
   constructor(
@@ -57,7 +60,9 @@ export class CausalLm implements Backbone {
   ) {
     this.maxSeqLen = options.maxSeqLen ?? config.maxPositionEmbeddings;
     this.siteList = [...weights.layers.flatMap((l) => l.linears()), weights.lmHead];
-    this.rope = new RopeTables(inverseFrequencies(config), config.headDim);
+    const invFreq = inverseFrequencies(config);
+    this.rope = new RopeTables(invFreq, config.headDim);
+    this.onnx = new OnnxDecoder(config, weights, invFreq, () => this.siteList);
   }
 
   /** Every q/k/v/o/gate/up/down projection by layer, then lm_head, under their Hugging Face names. */
@@ -109,6 +114,33 @@ export class CausalLm implements Backbone {
       const last = tf.reshape(hidden, [b, this.config.hiddenSize]) as tf.Tensor2D;
       return this.head(last, options.ctx, options.columns);
     });
+  }
+
+  /** Why `sampledForward` cannot run now (onnxruntime missing, an adapter without ONNX export), or null. */
+  sampledForwardUnavailable(): string | null {
+    return this.onnx.unavailable();
+  }
+
+  /**
+   * `samples` weight-sampled forwards in one onnxruntime run: [B, samples, columns.length]
+   * logits at the last position, the numbers `samples` calls of forward(output 'last', columns)
+   * with the same ctx give (same draws, float32 rounding aside).
+   */
+  async sampledForward(batch: TokenBatch, options: SampledForwardOptions): Promise<tf.Tensor3D> {
+    this.assertLive();
+    if (!Number.isInteger(options.samples) || options.samples < 1) throw new Error(`sampledForward: samples must be a positive integer, got ${options.samples}`);
+    return (await this.onnx.run(batch, { output: 'columns', ...options })) as tf.Tensor3D;
+  }
+
+  /** The onnxruntime forward with every position's logits ([B, samples, T, V]): for parity checks and tools. */
+  async onnxForward(batch: TokenBatch, options: Omit<Extract<OnnxRunOptions, { output: 'all' }>, 'output'>): Promise<tf.Tensor4D> {
+    this.assertLive();
+    return (await this.onnx.run(batch, { output: 'all', ...options })) as tf.Tensor4D;
+  }
+
+  /** Which onnxruntime provider runs the graphs (after the first run), for start-up lines. */
+  get onnxDescription(): string | null {
+    return this.onnx.description;
   }
 
   async generate(batch: EncodedBatch, options: GenerateOptions): Promise<GenerationResult[]> {
@@ -184,6 +216,7 @@ export class CausalLm implements Backbone {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    void this.onnx.dispose();
     for (const layer of this.weights.layers) layer.dispose();
     this.weights.embed.dispose();
     this.weights.norm.dispose();

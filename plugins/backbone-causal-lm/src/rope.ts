@@ -70,22 +70,9 @@ export class RopeTables {
     if (count <= this.capacity) return;
     // Grow geometrically so a run with slowly rising lengths rebuilds a handful of times.
     const capacity = Math.max(count, 2 * this.capacity, 256);
-    const half = this.headDim / 2;
     const cos = new Float32Array(capacity * this.headDim);
     const sin = new Float32Array(capacity * this.headDim);
-    for (let p = 0; p < capacity; p++) {
-      const row = p * this.headDim;
-      for (let i = 0; i < half; i++) {
-        // freqs = inv_freq @ position_ids in float32: one rounded product.
-        const angle = f32(this.invFreq[i] * p);
-        const c = f32(Math.cos(angle));
-        const s = f32(Math.sin(angle));
-        cos[row + i] = c;
-        cos[row + half + i] = c;
-        sin[row + i] = -s;
-        sin[row + half + i] = s;
-      }
-    }
+    for (let p = 0; p < capacity; p++) writeRopeRow(this.invFreq, p, cos, sin, p * this.headDim);
     this.dispose();
     this.cosTable = tf.keep(tf.tensor2d(cos, [capacity, this.headDim]));
     this.sinTable = tf.keep(tf.tensor2d(sin, [capacity, this.headDim]));
@@ -111,6 +98,24 @@ export class RopeTables {
     this.sinTable?.dispose();
     this.cosTable = this.sinTable = null;
     this.capacity = 0;
+  }
+}
+
+/**
+ * cos and signed sin of position p in the rotate-half layout (see RopeTables), written at
+ * `at` of each array: headDim = 2 * invFreq.length values each.
+ */
+export function writeRopeRow(invFreq: Float32Array, p: number, cos: Float32Array, sin: Float32Array, at: number): void {
+  const half = invFreq.length;
+  for (let i = 0; i < half; i++) {
+    // freqs = inv_freq @ position_ids in float32: one rounded product.
+    const angle = f32(invFreq[i] * p);
+    const c = f32(Math.cos(angle));
+    const s = f32(Math.sin(angle));
+    cos[at + i] = c;
+    cos[at + half + i] = c;
+    sin[at + i] = -s;
+    sin[at + half + i] = s;
   }
 }
 

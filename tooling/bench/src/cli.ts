@@ -3,7 +3,11 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { format } from 'node:util';
+import type { EvalEngineChoice } from '@bayes-peft/core';
 import type { BenchResult } from './harness';
+
+/** eval.engine's values (core's EVAL_ENGINES; not imported: the parent never loads the engine). */
+const EVAL_ENGINES: readonly EvalEngineChoice[] = ['auto', 'tfjs', 'onnxruntime'];
 import { DEFAULT_MODELS, MODELS, defaultCacheDir, isModelName, locateModel, type ModelName } from './models';
 import { formatTables } from './table';
 
@@ -24,6 +28,9 @@ options:
   --batch N           batch size (default 4)
   --seq N             prompt length in tokens (default 128)
   --backend NAME      ${BACKEND_CHOICES.join('|')} (default: auto, which honours $BAYES_PEFT_BACKEND)
+  --engine NAME       evaluation engine: auto|tfjs|onnxruntime (default auto: onnxruntime when it
+                      loads; threads from $BAYES_PEFT_ORT_THREADS, else $BAYES_PEFT_THREADS, else
+                      every core)
   --seed N            seed of the prompts and of BLoB's random draws (default 0)
   --profile [K]       also profile one training step and one evaluation batch (tf.profile) and list
                       their top K kernels (default 12)
@@ -41,6 +48,7 @@ export interface CliArgs {
   batch: number;
   seq: number;
   backend: (typeof BACKEND_CHOICES)[number];
+  engine: EvalEngineChoice;
   seed: number;
   profileTop: number;
   cacheDir: string | null;
@@ -64,6 +72,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     batch: 4,
     seq: 128,
     backend: 'auto',
+    engine: 'auto',
     seed: 0,
     profileTop: 0,
     cacheDir: null,
@@ -137,6 +146,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         a.backend = v as CliArgs['backend'];
         break;
       }
+      case '--engine': {
+        const v = value();
+        if (!(EVAL_ENGINES as readonly string[]).includes(v)) throw new ArgError(`--engine must be one of ${EVAL_ENGINES.join(', ')}, got '${v}'`);
+        a.engine = v as EvalEngineChoice;
+        break;
+      }
       case '--profile': {
         // Optional value: `--profile`, `--profile 8`, `--profile=8`.
         const next = inline ?? (/^\d+$/.test(argv[i + 1] ?? '') ? argv[++i] : undefined);
@@ -157,7 +172,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
 function childArgs(a: CliArgs, name: ModelName, dir: string): string[] {
   const out = ['--only', name, '--model-dir', dir, '--steps', String(a.steps), '--warmup', String(a.warmup)];
   out.push('--eval-batches', String(a.evalBatches), '--eval-warmup', String(a.evalWarmup), '--batch', String(a.batch), '--seq', String(a.seq));
-  out.push('--backend', a.backend, '--seed', String(a.seed));
+  out.push('--backend', a.backend, '--engine', a.engine, '--seed', String(a.seed));
   if (a.profileTop > 0) out.push('--profile', String(a.profileTop));
   return out;
 }
@@ -207,6 +222,7 @@ async function runChild(args: CliArgs, name: ModelName): Promise<number> {
     warmup: args.warmup,
     evalBatches: args.evalBatches,
     evalWarmup: args.evalWarmup,
+    engine: args.engine,
     seed: args.seed,
     profileTop: args.profileTop,
     log: { info: err, warn: (m: string) => err(`warning: ${m}`), debug: () => undefined },

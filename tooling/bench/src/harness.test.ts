@@ -44,7 +44,10 @@ describe('bench harness', () => {
     expect(result.profile_top![0].ms).toBeGreaterThan(0);
     expect(result.profile_eval_top_shapes!.length).toBeGreaterThan(0);
     expect(result.fast_path).toMatch(/^fast path: /);
-    expect(formatTables([result])).toMatch(/^model\s+backend\s+batch\s+seq\s+train ms\/step/);
+    expect(formatTables([result])).toMatch(/^model\s+backend\s+eval engine\s+batch\s+seq\s+train ms\/step/);
+    // onnxruntime ships in the package: 'auto' evaluates with it here.
+    expect(result.eval_engine).toBe('onnxruntime');
+    expect(result.eval_engine_details).toMatch(/^onnxruntime-node [\d.]+ \(cpu, \d+ threads?\)$/);
   });
 
   it('parses the flags', () => {
@@ -58,6 +61,9 @@ describe('bench harness', () => {
     });
     expect(() => parseArgs(['--models', 'gpt-5'])).toThrow(/unknown model 'gpt-5'/);
     expect(() => parseArgs(['--steps', '0'])).toThrow(/--steps needs an integer >= 1/);
+    expect(parseArgs(['--engine', 'tfjs']).engine).toBe('tfjs');
+    expect(parseArgs([]).engine).toBe('auto');
+    expect(() => parseArgs(['--engine', 'torch'])).toThrow("--engine must be one of auto, tfjs, onnxruntime, got 'torch'");
   });
 
   it('median', () => {

@@ -9,9 +9,12 @@ import {
   LoraConfigSchema,
   Rng,
   TOKENS,
+  resolveEvalEngine,
   silentLogger,
   targetTokenIds,
   type Backbone,
+  type EvalEngine,
+  type EvalEngineChoice,
   type Logger,
   type McqBatch,
   type RunContext,
@@ -58,6 +61,8 @@ export interface BenchOptions {
   readonly seed?: number;
   /** Profile one more training step with tf.profile and report this many kernels (0: no profile). */
   readonly profileTop?: number;
+  /** Engine of the evaluation: 'auto' (default) takes onnxruntime when it loads. */
+  readonly engine?: EvalEngineChoice;
   /** Progress lines (default: none). */
   readonly log?: Logger;
 }
@@ -82,6 +87,10 @@ export interface BenchResult {
   readonly backend_details: string;
   /** Whether native kernels replace the engine's hottest ones, and why (initBackend's second line). */
   readonly fast_path: string;
+  /** Engine of the evaluation figure: 'tfjs' (the backend above) or 'onnxruntime'. */
+  readonly eval_engine: EvalEngine;
+  /** Provider and threads of onnxruntime, or why the evaluation ran on TensorFlow.js. */
+  readonly eval_engine_details: string;
   readonly parameters: number;
   readonly adapter_parameters: number;
   /** Median of a plain forward pass (frozen backbone, no adapters): last position, 5 columns. */
@@ -145,6 +154,16 @@ export function timed<T>(f: () => T): { value: T; ms: number; cpuMs: number } {
   return { value, ms, cpuMs: (c.user + c.system) / 1000 };
 }
 
+/** The same for an async call (an onnxruntime run): CPU time counts every thread of the process. */
+export async function timedAsync<T>(f: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await f();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { value, ms, cpuMs: (c.user + c.system) / 1000 };
+}
+
 /** Measures one model in this process. */
 export async function benchModel(options: BenchOptions): Promise<BenchResult> {
   const o = {
@@ -155,6 +174,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
     warmup: 1,
     evalBatches: 2,
     evalWarmup: 1,
+    engine: 'auto' as EvalEngineChoice,
     seed: 0,
     profileTop: 0,
     log: silentLogger,
@@ -251,15 +271,18 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
 
     peaks.train = round(peakRssMib(), 1);
 
-    // 3. Evaluation: predict phase 'final' = evalSamplesFinal (10) weight samples per example.
+    // 3. Evaluation: predict phase 'final' = evalSamplesFinal (10) weight samples per example,
+    // on the engine a run with eval.engine o.engine would use.
+    const engine = resolveEvalEngine(o.engine, w, bb);
+    say(`evaluation engine: ${engine.engine} (${engine.why})`);
     const evalMs: number[] = [];
     const evalCpu: number[] = [];
     const evalTotal = o.evalWarmup + o.evalBatches;
     for (let i = 0; i < evalTotal; i++) {
       const batch = makeBatch();
       // Read back synchronously, so the CPU time is the call's alone.
-      const { value: logits, ms, cpuMs } = timed(() => {
-        const y = w.predict(batch, { phase: 'final' });
+      const { value: logits, ms, cpuMs } = await timedAsync(async () => {
+        const y = await w.predict(batch, { phase: 'final', engine: engine.engine });
         y.dataSync();
         return y;
       });
@@ -288,7 +311,8 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
       done();
       const evalBatch = makeBatch();
       say('profiling one evaluation batch (tf.profile)');
-      evalProfile = await profileKernels(() => tf.dispose(w.predict(evalBatch, { phase: 'final' })), o.profileTop);
+      // tf.profile sees TensorFlow.js kernels only: the tfjs engine's evaluation (synchronous there).
+      evalProfile = await profileKernels(() => tf.dispose(w.predict(evalBatch, { phase: 'final', engine: 'tfjs' }) as tf.Tensor3D), o.profileTop);
       done();
     }
 
@@ -305,6 +329,8 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
       peak_rss_mib: round(peak, 1),
       backend_details: backend.details.join(', '),
       fast_path: backend.fast.line,
+      eval_engine: engine.engine,
+      eval_engine_details: engine.engine === 'onnxruntime' ? ((bb as { onnxDescription?: string | null }).onnxDescription ?? 'onnxruntime') : engine.why,
       parameters: countParameters(bb),
       adapter_parameters: adapterParameters,
       forward_ms: round(forwardMs, 1),

@@ -19,9 +19,9 @@ const sig = (x: number) => (!Number.isFinite(x) ? String(x) : x >= 100 ? x.toFix
 
 export function formatTables(results: readonly BenchResult[]): string {
   const main = table(
-    ['model', 'backend', 'batch', 'seq', 'train ms/step', 'eval ex/s (10 samples)', 'peak RSS MiB'],
-    results.map((r) => [r.model, r.backend, String(r.batch), String(r.seq), fixed(r.train_ms_per_step, 1), sig(r.eval_examples_per_s_10_samples), fixed(r.peak_rss_mib, 0)]),
-    2,
+    ['model', 'backend', 'eval engine', 'batch', 'seq', 'train ms/step', 'eval ex/s (10 samples)', 'peak RSS MiB'],
+    results.map((r) => [r.model, r.backend, r.eval_engine, String(r.batch), String(r.seq), fixed(r.train_ms_per_step, 1), sig(r.eval_examples_per_s_10_samples), fixed(r.peak_rss_mib, 0)]),
+    3,
   );
   const detail = table(
     ['model', 'params', 'adapter', 'forward ms', 'train/forward', 'eval ms/batch', 'eval ms/sample', 'sample/forward', 'train cpu ms', 'eval cpu ms/batch', 'load ms', 'leaked tensors'],
@@ -44,7 +44,7 @@ export function formatTables(results: readonly BenchResult[]): string {
     'train: median of timed BLoB steps (flipout sample, NLL backward, AdamW, KL backward, SGD); eval: predict phase final, 10 weight samples per example;',
     'forward: one plain forward of the frozen backbone (last position, 5 answer columns); the x columns divide by it.',
     'cpu ms: process CPU time of the same calls (steadier than wall time on a shared machine).',
-    ...results.map((r) => `${r.model}: ${r.fast_path}`),
+    ...results.map((r) => `${r.model}: ${r.fast_path}; evaluation: ${r.eval_engine_details}`),
   ];
   const parts = [main, '', detail, '', ...notes];
   for (const r of results) {

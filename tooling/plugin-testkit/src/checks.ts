@@ -70,7 +70,7 @@ export function checkAttachDispose(t: ConformanceTarget): void {
         w.prepare(conformancePlan(t.steps));
         w.trainStep(batch, 0);
       }
-      tf.dispose(w.predict(batch, { phase: 'final' }));
+      tf.dispose(predictTfjs(w, batch, 'final'));
     } finally {
       w.dispose();
     }
@@ -129,7 +129,7 @@ export function checkPredict(t: ConformanceTarget): Record<EvalPhase, number[]> 
     for (const phase of PHASES) {
       const before = tf.memory().numTensors;
       for (let k = 0; k < 2; k++) {
-        const out = w.predict(batch, { phase });
+        const out = predictTfjs(w, batch, phase);
         const shape = [...out.shape];
         const values = out.dataSync();
         out.dispose();
@@ -217,7 +217,7 @@ export async function checkGenerate(t: ConformanceTarget): Promise<void> {
       const before = tf.memory().numTensors;
       const out = await w.generate(prompts, { maxNewTokens, temperature: 1, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(t.seed).child('generate') }, phase });
       if (tf.memory().numTensors !== before) fail(`generate(${phase}) leaks ${tf.memory().numTensors - before} tensor(s)`);
-      const pred = w.predict(batch, { phase });
+      const pred = predictTfjs(w, batch, phase);
       const samples = pred.shape[1];
       pred.dispose();
       if (!Array.isArray(out) || out.length !== prompts.ids.length) fail(`generate(${phase}) returned ${Array.isArray(out) ? out.length : typeof out} rows for ${prompts.ids.length} prompts`);
@@ -330,8 +330,21 @@ async function withWrapperAsync<T>(t: ConformanceTarget, seed: number, fn: (w: W
   }
 }
 
+/**
+ * predict on the TensorFlow.js engine, which the contract makes synchronous (only the
+ * onnxruntime engine answers with a promise).
+ */
+function predictTfjs(w: Wrapper, batch: McqBatch, phase: EvalPhase): tf.Tensor3D {
+  const out = w.predict(batch, { phase, engine: 'tfjs' });
+  if (out instanceof Promise) {
+    void out.then((t) => t.dispose(), () => undefined);
+    throw new ConformanceError(w.name, `predict(${phase}) with engine 'tfjs' returned a promise; it must return the tensor (only engine 'onnxruntime' may be async)`);
+  }
+  return out;
+}
+
 function predictHost(w: Wrapper, batch: McqBatch, phase: EvalPhase): number[] {
-  const out = w.predict(batch, { phase });
+  const out = predictTfjs(w, batch, phase);
   try {
     return Array.from(out.dataSync());
   } finally {

@@ -1,5 +1,6 @@
 import type { tf } from '@bayes-peft/tensor';
 import type { Rng } from '../rng';
+import type { SampledForwardOptions } from './onnx';
 import type { Tokenizer } from './tokenizer';
 
 /** The projections of a Llama-family decoder that accept an adapter. */
@@ -114,5 +115,16 @@ export interface Backbone {
   forward(batch: TokenBatch, options: ForwardOptions): tf.Tensor;
   /** Batched generation with left padding and a KV cache; one result per prompt. */
   generate(batch: EncodedBatch, options: GenerateOptions): Promise<GenerationResult[]>;
+  /**
+   * Optional engine: why `sampledForward` cannot run now (onnxruntime missing, an installed
+   * adapter without an ONNX export, ...), or null when it can.
+   */
+  sampledForwardUnavailable?(): string | null;
+  /**
+   * Optional engine: `samples` weight-sampled forwards of the same batch in one onnxruntime run,
+   * logits [B, samples, columns.length] at the last position. Draws the same random numbers, in
+   * the same order, as `samples` calls of `forward` with the same ctx.
+   */
+  sampledForward?(batch: TokenBatch, options: SampledForwardOptions): Promise<tf.Tensor3D>;
   dispose(): void;
 }

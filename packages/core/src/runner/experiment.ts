@@ -17,6 +17,7 @@ import { decodeOptimizerStates, encodeOptimizerStates, type OptimizerState } fro
 import { calibrateWrapper } from './calibrate';
 import { environmentInfo } from './env-info';
 import { evaluateMcq, predictionRow } from './evaluate';
+import { resolveEvalEngine } from './eval-engine';
 import { targetTokenIds } from './mcq-batch';
 import { Progress } from './progress';
 import { RUN_FILES, RunFolder } from './run-folder';
@@ -180,6 +181,9 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
     wrapper.attach(backbone);
     if (spec.adapter) await wrapper.load(path.resolve(loaded.dir, spec.adapter));
 
+    const evalEngine = resolveEvalEngine(spec.eval.engine, wrapper, backbone);
+    log.info(`  evaluation engine: ${evalEngine.engine} (${evalEngine.why})`);
+
     const plan = trainingPlan(spec, train.length);
     if (spec.train.steps > 0) wrapper.prepare(plan);
     const resumeStep = options.force ? 0 : await resumeFromCheckpoint(wrapper, folder, spec.train.steps, log);
@@ -196,7 +200,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
       packages: ['@bayes-peft/core', '@bayes-peft/tensor', ...new Set([plugins.backbone, plugins.dataset, plugins.wrapper].map((p) => p.plugin.packageName ?? p.ref))],
       searchPaths: [loaded.dir, process.cwd(), ...(options.searchPaths ?? [])],
     });
-    await folder.writeJson(RUN_FILES.env, { ...env, run: run.id, assignment: run.assignment });
+    await folder.writeJson(RUN_FILES.env, { ...env, evalEngine, run: run.id, assignment: run.assignment });
 
     const evalArgs = {
       wrapper,
@@ -206,6 +210,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
       maxSeqLen: spec.train.maxSeqLen,
       bins: spec.eval.bins,
       dropLast: spec.eval.dropLast,
+      engine: evalEngine.engine,
       progress,
     };
     if (spec.train.steps > 0) {

@@ -6,3 +6,4 @@ export * from './run-folder';
 export * from './train-loop';
 export * from './summary-table';
 export * from './calibrate';
+export * from './eval-engine';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LoraConfigSchema } from './lora';
+import { EVAL_ENGINES } from '../contracts/onnx';
 
 /** `blob` or `{ plugin: blob, options: {...} }`: a plugin by short name, npm package or path. */
 export const PluginRefSchema = z.union([
@@ -37,6 +38,12 @@ export const EvalSchema = z
     batchSize: z.number().int().positive().optional().describe('defaults to train.batchSize'),
     bins: z.number().int().positive().default(15).describe('ECE bins'),
     dropLast: z.boolean().default(false).describe('drop the last partial test batch as the reference does'),
+    engine: z
+      .enum(EVAL_ENGINES)
+      .default('auto')
+      .describe(
+        "engine of evaluation forwards: 'onnxruntime' runs all weight samples of a batch in one onnxruntime-node call, 'tfjs' the TensorFlow.js backend; 'auto' takes onnxruntime when it loads and the wrapper supports it",
+      ),
   })
   .strict();
 

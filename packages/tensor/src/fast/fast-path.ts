@@ -7,7 +7,12 @@ import { wasmCast, wasmIdentity } from './shared-data';
 
 /** `BAYES_PEFT_FAST=0` keeps the plain backend (the fast path is on by default when it can be). */
 export const FAST_ENV = 'BAYES_PEFT_FAST';
-/** OpenBLAS threads (default 1: a fixed, comparable figure on a shared machine). */
+/**
+ * OpenBLAS threads (default 1). Not every core by default: with 2 threads OpenBLAS sums some
+ * products in another order, and BLoB's training (noise, many steps) then ends elsewhere, so a
+ * seed's results would depend on the machine's core count; on small models one thread is also
+ * the faster. onnxruntime's evaluation does use every core (its results do not change with them).
+ */
 export const THREADS_ENV = 'BAYES_PEFT_THREADS';
 
 /** Backends whose hot kernels the native addon can replace. */

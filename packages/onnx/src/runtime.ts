@@ -1,0 +1,110 @@
+/**
+ * onnxruntime-node, loaded on first use: a machine where its native binary does not load still
+ * runs everything else (on TensorFlow.js), and is told why in one line.
+ */
+import * as os from 'node:os';
+import type { OnnxFeed } from '@bayes-peft/core';
+
+type Ort = typeof import('onnxruntime-node');
+
+/** Threads of onnxruntime's intra-op pool (default: every core; BAYES_PEFT_THREADS when set). */
+export const ORT_THREADS_ENV = 'BAYES_PEFT_ORT_THREADS';
+
+let loaded: { ort: Ort; version: string } | { error: string } | null = null;
+
+/** The onnxruntime-node module, or why it is not available. */
+export function loadOnnxRuntime(): { ort: Ort; version: string } | { error: string } {
+  if (loaded) return loaded;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ort = require('onnxruntime-node') as Ort;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const version = (require('onnxruntime-node/package.json') as { version: string }).version;
+    loaded = { ort, version };
+  } catch (e) {
+    loaded = { error: `onnxruntime-node does not load here (${(e as Error).message.split('\n')[0]})` };
+  }
+  return loaded;
+}
+
+/** Null when onnxruntime can run, else the reason. */
+export function onnxRuntimeUnavailable(): string | null {
+  const r = loadOnnxRuntime();
+  return 'error' in r ? r.error : null;
+}
+
+export function ortThreads(): number {
+  for (const name of [ORT_THREADS_ENV, 'BAYES_PEFT_THREADS']) {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${raw}'`);
+    return n;
+  }
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** Execution providers to try, best first: CUDA where its libraries are installed, then the CPU. */
+function providers(ort: Ort): string[] {
+  // 'cuda' is listed on every linux x64 build; it runs only where its provider libraries were
+  // installed with the package (bundled), or when BAYES_PEFT_ORT_CUDA=1 says they are on the path.
+  const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
+  const env = process.env.BAYES_PEFT_ORT_CUDA;
+  return cuda && env !== '0' && (cuda.bundled || env === '1') ? ['cuda', 'cpu'] : ['cpu'];
+}
+
+export interface SessionOutput {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+/** One loaded graph. Feeds are read in place (no copy): they must not change until `run` resolves. */
+export class OnnxSession {
+  private constructor(
+    private readonly session: import('onnxruntime-node').InferenceSession,
+    private readonly ort: Ort,
+    /** The provider that took the graph, and the thread count: for the start-up line. */
+    readonly description: string,
+  ) {}
+
+  static async create(model: Uint8Array, options: { threads?: number; name?: string } = {}): Promise<OnnxSession> {
+    const r = loadOnnxRuntime();
+    if ('error' in r) throw new Error(r.error);
+    const threads = options.threads ?? ortThreads();
+    // No memory pattern: its per-shape allocation plans stay resident, and evaluation batches
+    // come in many shapes (sequence lengths); on random-40M it added ~70 MiB of peak RSS for no
+    // measurable speed. The arena stays on: without it glibc's allocator fragments (peak +800 MiB).
+    const base = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const, enableMemPattern: false };
+    let lastError: unknown;
+    for (const provider of providers(r.ort)) {
+      try {
+        const session = await r.ort.InferenceSession.create(model, { ...base, executionProviders: [provider] });
+        return new OnnxSession(session, r.ort, `onnxruntime-node ${r.version} (${provider}, ${threads} thread${threads === 1 ? '' : 's'})`);
+      } catch (e) {
+        // CUDA listed but its libraries absent: fall through to the CPU.
+        lastError = e;
+      }
+    }
+    throw new Error(`onnxruntime could not load ${options.name ?? 'the graph'}: ${(lastError as Error).message}`);
+  }
+
+  async run(feeds: Record<string, OnnxFeed>, outputs?: readonly string[]): Promise<Record<string, SessionOutput>> {
+    const inputs: Record<string, import('onnxruntime-node').Tensor> = {};
+    for (const [name, feed] of Object.entries(feeds)) {
+      const type = feed.data instanceof Float32Array ? 'float32' : feed.data instanceof Int8Array ? 'int8' : 'int32';
+      inputs[name] = new this.ort.Tensor(type, feed.data as Float32Array, feed.dims as number[]);
+    }
+    const result = await (outputs ? this.session.run(inputs, outputs as string[]) : this.session.run(inputs));
+    const out: Record<string, SessionOutput> = {};
+    for (const [name, t] of Object.entries(result)) out[name] = { data: t.data as Float32Array, dims: t.dims };
+    return out;
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,103 @@
+import { Rng } from '@bayes-peft/core';
+import { tf } from '@bayes-peft/tensor';
+import { installPeftAdapter, uninstallAdapters } from '@bayes-peft/lora';
+import { onnxRuntimeUnavailable } from '@bayes-peft/onnx';
+import * as path from 'node:path';
+import { loadCausalLm } from '../load';
+import type { CausalLm } from '../model';
+import { leftPad } from '../encode';
+import { describeShared, maxAbsDiff, MODELS, modelDir, readGolden, useWasm, type Golden } from './shared';
+
+/** Acceptance bound against the independent PyTorch float32 forward (as the TensorFlow.js path). */
+const TOL = 1e-4;
+const ctx = () => ({ training: false, rng: new Rng(0) });
+
+// onnxruntime-node ships its CPU binary in the package: CI must run these.
+const ortMissing = onnxRuntimeUnavailable();
+if (ortMissing && process.env.CI) throw new Error(`onnxruntime is required in CI: ${ortMissing}`);
+
+/** Last-position logits of each row from the onnxruntime graph's full output ([B, 1, T, V]). */
+async function onnxLast(model: CausalLm, rows: number[][]): Promise<number[][]> {
+  const tokens = model.toTensors(leftPad(rows, model.tokenizer.padTokenId));
+  try {
+    const logits = await model.onnxForward(tokens, { samples: 1, ctx: ctx() });
+    const all = (await logits.array()) as number[][][][];
+    logits.dispose();
+    return all.map((r) => r[0][r[0].length - 1]);
+  } finally {
+    tf.dispose([tokens.inputIds, tokens.attentionMask]);
+  }
+}
+
+/** Logits at some columns through sampledForward ([B, S, C]) and through forward ([B, C]). */
+async function columnsBoth(model: CausalLm, rows: number[][], columns: number[]): Promise<{ onnx: number[][][]; tfjs: number[][] }> {
+  const tokens = model.toTensors(leftPad(rows, model.tokenizer.padTokenId));
+  try {
+    const o = await model.sampledForward(tokens, { samples: 2, columns, ctx: ctx() });
+    const t = tf.tidy(() => model.forward(tokens, { output: 'last', columns, ctx: ctx() }));
+    const out = { onnx: (await o.array()) as number[][][], tfjs: (await t.array()) as number[][] };
+    tf.dispose([o, t]);
+    return out;
+  } finally {
+    tf.dispose([tokens.inputIds, tokens.attentionMask]);
+  }
+}
+
+for (const name of MODELS) {
+  describeShared(`${name} under onnxruntime matches the PyTorch golden outputs`, () => {
+    let model: CausalLm;
+    let golden: Golden;
+    const diffs: Record<string, number> = {};
+
+    beforeAll(async () => {
+      await useWasm();
+      golden = readGolden(name);
+      model = await loadCausalLm(modelDir(name));
+    });
+    afterAll(() => {
+      uninstallAdapters(model);
+      model?.dispose();
+      console.log(`${name} onnxruntime max abs diff: ${Object.entries(diffs).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
+    });
+
+    const run = ortMissing ? it.skip : it;
+    if (ortMissing) it('onnxruntime is not available here; the onnxruntime parity tests are skipped', () => expect(ortMissing).toBeTruthy());
+
+    run('base logits: each prompt alone and all prompts in one left-padded batch', async () => {
+      let alone = 0;
+      for (const row of golden.rows) alone = Math.max(alone, maxAbsDiff((await onnxLast(model, [row.ids]))[0], row.base_last_logits));
+      const batched = await onnxLast(model, golden.rows.map((r) => r.ids));
+      const inBatch = Math.max(...golden.rows.map((r, i) => maxAbsDiff(batched[i], r.base_last_logits)));
+      diffs['base alone'] = alone;
+      diffs['base batched'] = inBatch;
+      expect(alone).toBeLessThan(TOL);
+      expect(inBatch).toBeLessThan(TOL);
+    });
+
+    run('LoRA logits with the golden PEFT adapter, and the column read-out against the TensorFlow.js forward', async () => {
+      const installed = await installPeftAdapter(model, path.join(golden.dir, 'adapter'));
+      try {
+        const rows = golden.rows.map((r) => r.ids);
+        const batched = await onnxLast(model, rows);
+        const inBatch = Math.max(...golden.rows.map((r, i) => maxAbsDiff(batched[i], r.lora_last_logits)));
+        diffs['lora batched'] = inBatch;
+        expect(inBatch).toBeLessThan(TOL);
+
+        const columns = [3, 7, model.config.vocabSize - 1, 3];
+        const { onnx, tfjs } = await columnsBoth(model, rows, columns);
+        let d = 0;
+        onnx.forEach((perSample, b) => {
+          expect(perSample).toHaveLength(2);
+          for (const s of perSample) d = Math.max(d, maxAbsDiff(s, tfjs[b]));
+          // The golden logits at those columns, too.
+          d = Math.max(d, maxAbsDiff(perSample[0], columns.map((c) => golden.rows[b].lora_last_logits[c])));
+        });
+        diffs['lora columns'] = d;
+        expect(d).toBeLessThan(TOL);
+      } finally {
+        uninstallAdapters(model);
+        for (const lora of installed.values()) lora.dispose();
+      }
+    });
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * The decoder as an ONNX graph that computes S weight samples of a forward in one run.
+ *
+ * Every value carries a leading sample axis P: 1 while it is the same for all samples (the
+ * embedding, the first layer's input and its frozen projections), S once an adapter's sampled
+ * delta has been added. Broadcasting does the rest, so the frozen work upstream of the first
+ * adapter is done once per batch instead of once per sample, and every later product runs on
+ * S x B rows at once. The maths is `CausalLm.forward`'s, op for op: same RMSNorm, RoPE with the
+ * queries pre-scaled, grouped-query attention over an additive bias, SiLU MLP, the last layer
+ * for the last position only, and only the answer columns of the frozen head.
+ *
+ * The frozen weights are graph inputs, not initializers: each run reads them where
+ * TensorFlow.js keeps them (no second copy of the model in memory, nothing to re-export after
+ * loading), in their stored layout (Gemm's transB reads W [out, in] as it is).
+ */
+import { tf } from '@bayes-peft/tensor';
+import { isOnnxAdapter, type OnnxAdapter, type OnnxSiteInfo } from '@bayes-peft/core';
+import { GraphBuilder } from '@bayes-peft/onnx';
+import type { CausalLmConfig } from '../config';
+import type { DecoderLayer } from '../layer';
+import type { Linear } from '../linear';
+import type { ModelWeights } from '../weights';
+
+/** What the graph returns: logits of some vocabulary columns at the last position, or every position's full logits. */
+export type DecoderGraphOutput = 'columns' | 'all';
+
+/** An adapter site of the graph, in forward call order. */
+export interface GraphSite {
+  readonly linear: Linear;
+  readonly adapter: OnnxAdapter;
+  readonly info: OnnxSiteInfo;
+  /** Rank of the adapter's input without the sample and feature axes ([B, T] = 2, [B] = 1). */
+  readonly leadRank: number;
+}
+
+export interface DecoderGraph {
+  readonly bytes: Uint8Array;
+  /** Graph input name -> the weight tensor fed to it. */
+  readonly weights: ReadonlyMap<string, tf.Tensor>;
+  readonly sites: readonly GraphSite[];
+  readonly output: DecoderGraphOutput;
+  readonly nodeCount: number;
+}
+
+const INT64_MAX = Number.MAX_SAFE_INTEGER;
+type Dim = number | 'B' | 'T' | 'C';
+
+/** The symbolic sample axis: one graph serves any number of samples per run (one session, one memory arena). */
+export const SAMPLES_DIM = 'samples';
+
+export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights, output: DecoderGraphOutput): DecoderGraph {
+  const c = config;
+  const samples = SAMPLES_DIM;
+  const g = new GraphBuilder(`${c.modelType}-decoder-${output}`);
+  const weightInputs = new Map<string, tf.Tensor>();
+  const byTensor = new Map<tf.Tensor, string>();
+  const sites: GraphSite[] = [];
+
+  /** A weight as a graph input (a tied matrix is one input). */
+  const weight = (name: string, t: tf.Tensor): string => {
+    const known = byTensor.get(t);
+    if (known) return known;
+    const input = g.input(`w:${name}`, t.shape);
+    weightInputs.set(input, t);
+    byTensor.set(t, input);
+    return input;
+  };
+
+  const ids = g.input('input_ids', ['batch', 'seq'], 'int32');
+  const cos = g.input('cos', ['batch', 'seq', 1, c.headDim]);
+  const sin = g.input('sin', ['batch', 'seq', 1, c.headDim]);
+  const bias = g.input('bias', ['batch', 1, 1, 'seq', 'seq']);
+  const columns = output === 'columns' ? g.input('columns', ['columns'], 'int32') : null;
+  // Its length is the run's sample count (values unused): the output is expanded to it even
+  // when no adapter varies by sample.
+  const sampleAxis = g.input('sample_axis', [samples]);
+
+  // [B] and [T] as int64 1-D values, for the shapes of reshapes.
+  const idsShape = g.op('Shape', [ids]);
+  const dimB = g.op('Slice', [idsShape, g.int64([0]), g.int64([1])]);
+  const dimT = g.op('Slice', [idsShape, g.int64([1]), g.int64([2])]);
+  const dimC = columns ? g.op('Shape', [columns]) : null;
+  const shapes = new Map<string, string>();
+  const shape = (dims: readonly Dim[]): string => {
+    const key = dims.join(',');
+    let v = shapes.get(key);
+    if (!v) {
+      v = g.op('Concat', dims.map((d) => (d === 'B' ? dimB : d === 'T' ? dimT : d === 'C' ? dimC! : g.int64([d]))), { axis: 0 });
+      shapes.set(key, v);
+    }
+    return v;
+  };
+  /** The last position along `axis`. */
+  const last = (x: string, axis: number): string => g.op('Slice', [x, g.int64([-1]), g.int64([INT64_MAX]), g.int64([axis])]);
+
+  const rmsNorm = (x: string, w: string): string => {
+    const variance = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
+    const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, g.constant(new Float32Array([c.rmsNormEps]), [])])])]);
+    return g.op('Mul', [w, g.op('Mul', [x, inv])]);
+  };
+
+  /** y = x W^T (+ b) (+ adapter delta) for x [P, ...lead, in]; lead is [B, T] or [B]. */
+  const linear = (x: string, site: Linear, lead: readonly Dim[]): string => {
+    const flat = g.op('Reshape', [x, g.int64([-1, site.inFeatures])]);
+    const inputs = [flat, weight(site.name, site.stored)];
+    if (site.bias) inputs.push(weight(`${site.name}.bias`, site.bias));
+    const product = g.op('Gemm', inputs, { transB: site.layout === 'weight' ? 1 : 0 });
+    const y = g.op('Reshape', [product, shape([-1, ...lead, site.outFeatures])]);
+    if (!site.adapter) return y;
+    if (!isOnnxAdapter(site.adapter)) throw new Error(`${site.name}: its adapter has no ONNX export`);
+    const info: OnnxSiteInfo = { site, prefix: `a:${site.name}:`, samples, rank: lead.length + 2 };
+    sites.push({ linear: site, adapter: site.adapter, info, leadRank: lead.length });
+    return g.op('Add', [y, site.adapter.emitOnnx(g, x, info)]);
+  };
+
+  // x [P, B, T, heads, D]; cos, sin [B, T, 1, D] (sin signed): x cos + cat(x2, x1) sin.
+  const half = c.headDim / 2;
+  const rope = (x: string, cosV: string, sinV: string): string => {
+    const x1 = g.op('Slice', [x, g.int64([0]), g.int64([half]), g.int64([-1])]);
+    const x2 = g.op('Slice', [x, g.int64([half]), g.int64([c.headDim]), g.int64([-1])]);
+    const swapped = g.op('Concat', [x2, x1], { axis: -1 });
+    return g.op('Add', [g.op('Mul', [x, cosV]), g.op('Mul', [swapped, sinV])]);
+  };
+  const scale = g.constant(new Float32Array([1 / Math.sqrt(c.headDim)]), []);
+  const qCos = g.op('Mul', [cos, scale]);
+  const qSin = g.op('Mul', [sin, scale]);
+
+  const kvHeads = c.numKeyValueHeads;
+  const group = c.numHeads / kvHeads;
+  const decoderLayer = (h: string, layer: DecoderLayer, lastOnly: boolean): string => {
+    const p = layer.parts;
+    const x = rmsNorm(h, weight(`model.layers.${p.index}.input_layernorm.weight`, p.inputNorm));
+    // q, k, v in this order: adapters draw their random numbers in call order.
+    const q = linear(x, p.q, ['B', 'T']);
+    const k = linear(x, p.k, ['B', 'T']);
+    const v = linear(x, p.v, ['B', 'T']);
+    const mlpLast = lastOnly && !p.gate.adapter && !p.up.adapter && !p.down.adapter;
+    const attnLast = mlpLast && !p.o.adapter;
+    const tq: Dim = attnLast ? 1 : 'T';
+
+    let qh = g.op('Reshape', [q, shape([-1, 'B', 'T', c.numHeads, c.headDim])]);
+    qh = attnLast ? rope(last(qh, 2), last(qCos, 1), last(qSin, 1)) : rope(qh, qCos, qSin);
+    // [P, B, Tq, KV, G, D] -> [P, B, KV, G, Tq, D]: a group's query heads share one K and V.
+    qh = g.op('Transpose', [g.op('Reshape', [qh, shape([-1, 'B', tq, kvHeads, group, c.headDim])])], { perm: [0, 1, 3, 4, 2, 5] });
+    const kh = rope(g.op('Reshape', [k, shape([-1, 'B', 'T', kvHeads, c.headDim])]), cos, sin);
+    const kT = g.op('Unsqueeze', [g.op('Transpose', [kh], { perm: [0, 1, 3, 4, 2] }), g.int64([3])]); // [P, B, KV, 1, D, T]
+    const vh = g.op('Reshape', [v, shape([-1, 'B', 'T', kvHeads, c.headDim])]);
+    const vT = g.op('Unsqueeze', [g.op('Transpose', [vh], { perm: [0, 1, 3, 2, 4] }), g.int64([3])]); // [P, B, KV, 1, T, D]
+    const scores = g.op('Add', [g.op('MatMul', [qh, kT]), attnLast ? last(bias, 3) : bias]);
+    const probs = g.op('Softmax', [scores], { axis: -1 });
+    const attn = g.op('Reshape', [
+      g.op('Transpose', [g.op('MatMul', [probs, vT])], { perm: [0, 1, 4, 2, 3, 5] }),
+      shape([-1, 'B', tq, c.numHeads * c.headDim]),
+    ]);
+    let h1 = g.op('Add', [attnLast ? last(h, 2) : h, linear(attn, p.o, ['B', tq])]);
+    if (mlpLast && !attnLast) h1 = last(h1, 2);
+    const tm: Dim = mlpLast ? 1 : 'T';
+    const y = rmsNorm(h1, weight(`model.layers.${p.index}.post_attention_layernorm.weight`, p.postAttentionNorm));
+    const gate = linear(y, p.gate, ['B', tm]);
+    const act = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
+    const mlp = linear(g.op('Mul', [act, linear(y, p.up, ['B', tm])]), p.down, ['B', tm]);
+    const out = g.op('Add', [h1, mlp]);
+    return lastOnly && !mlpLast ? last(out, 2) : out;
+  };
+
+  // Embedding, with the sample axis P = 1 in front.
+  const embedded =
+    weights.embedLayout === 'rows'
+      ? g.op('Gather', [weight('model.embed_tokens.weight', weights.embed), ids], { axis: 0 })
+      : g.op('Transpose', [g.op('Gather', [weight('model.embed_tokens.weight', weights.embed), ids], { axis: 1 })], { perm: [1, 2, 0] });
+  let h = g.op('Unsqueeze', [embedded, g.int64([0])]);
+  const lastLayer = weights.layers.length - 1;
+  weights.layers.forEach((layer, i) => (h = decoderLayer(h, layer, output === 'columns' && i === lastLayer)));
+  const hidden = rmsNorm(h, weight('model.norm.weight', weights.norm));
+
+  const head = weights.lmHead;
+  if (output === 'all') {
+    const logits = linear(hidden, head, ['B', 'T']); // [P, B, T, V]
+    const full = g.op('Expand', [logits, g.op('Concat', [g.op('Shape', [sampleAxis]), g.int64([1, 1, 1])], { axis: 0 })]);
+    g.output(g.op('Transpose', [full], { perm: [1, 0, 2, 3] }), 'logits', ['batch', samples, 'seq', c.vocabSize]);
+  } else {
+    // [P, B, 1, H] -> [P, B, H]; the frozen head for the answer columns only, then the adapter's delta at those columns.
+    const lastHidden = g.op('Reshape', [hidden, shape([-1, 'B', c.hiddenSize])]);
+    const rows = g.op('Gather', [weight(head.name, head.stored), columns!], { axis: head.layout === 'weight' ? 0 : 1 });
+    const product = g.op('Gemm', [g.op('Reshape', [lastHidden, g.int64([-1, c.hiddenSize])]), rows], { transB: head.layout === 'weight' ? 1 : 0 });
+    let logits = g.op('Reshape', [product, shape([-1, 'B', 'C'])]);
+    if (head.bias) logits = g.op('Add', [logits, g.op('Gather', [weight('lm_head.bias', head.bias), columns!], { axis: 0 })]);
+    if (head.adapter) {
+      if (!isOnnxAdapter(head.adapter)) throw new Error(`${head.name}: its adapter has no ONNX export`);
+      const info: OnnxSiteInfo = { site: head, prefix: `a:${head.name}:`, samples, rank: 3 };
+      sites.push({ linear: head, adapter: head.adapter, info, leadRank: 1 });
+      const delta = head.adapter.emitOnnx(g, lastHidden, info); // [S, B, V]
+      logits = g.op('Add', [logits, g.op('Gather', [delta, columns!], { axis: 2 })]);
+    }
+    const full = g.op('Expand', [logits, g.op('Concat', [g.op('Shape', [sampleAxis]), g.int64([1, 1])], { axis: 0 })]);
+    g.output(g.op('Transpose', [full], { perm: [1, 0, 2] }), 'logits', ['batch', samples, 'columns']);
+  }
+  return { bytes: g.toBytes(), weights: weightInputs, sites, output, nodeCount: g.nodeCount };
+}

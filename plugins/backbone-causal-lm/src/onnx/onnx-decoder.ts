@@ -1,0 +1,161 @@
+/**
+ * Runs the decoder graph under onnxruntime: builds (and caches) one graph per sample count,
+ * output kind and adapter layout, and feeds it a batch, the adapters' inputs and the weights.
+ */
+import { hostView, tf } from '@bayes-peft/tensor';
+import { isOnnxAdapter, type ForwardContext, type OnnxFeed, type TokenBatch } from '@bayes-peft/core';
+import { OnnxSession, onnxRuntimeUnavailable } from '@bayes-peft/onnx';
+import { hostBiasValues } from '../attention';
+import type { CausalLmConfig } from '../config';
+import type { Linear } from '../linear';
+import { writeRopeRow } from '../rope';
+import type { ModelWeights } from '../weights';
+import { buildDecoderGraph, type DecoderGraph, type DecoderGraphOutput } from './decoder-graph';
+
+/** Rows (samples x batch x seq) one onnxruntime run may carry: the knob between peak memory and speed. */
+export const ORT_ROWS_ENV = 'BAYES_PEFT_ORT_ROWS';
+const DEFAULT_ROWS = 1536;
+
+function samplesRowBudget(): number {
+  const n = Number(process.env[ORT_ROWS_ENV]);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_ROWS;
+}
+
+export type OnnxRunOptions =
+  | { readonly output: 'columns'; readonly samples: number; readonly columns: readonly number[]; readonly ctx: ForwardContext }
+  | { readonly output: 'all'; readonly samples: number; readonly ctx: ForwardContext };
+
+export class OnnxDecoder {
+  private readonly graphs = new Map<string, Promise<{ graph: DecoderGraph; session: OnnxSession }>>();
+  /** Set once the first session exists: which provider and how many threads. */
+  description: string | null = null;
+
+  constructor(
+    private readonly config: CausalLmConfig,
+    private readonly weights: ModelWeights,
+    private readonly invFreq: Float32Array,
+    private readonly sites: () => readonly Linear[],
+  ) {}
+
+  /** Null when a run can go ahead, else why not. */
+  unavailable(): string | null {
+    const runtime = onnxRuntimeUnavailable();
+    if (runtime) return runtime;
+    for (const site of this.sites()) {
+      if (site.adapter && !isOnnxAdapter(site.adapter)) {
+        return `the adapter on ${site.name} (${site.adapter.constructor.name}) has no ONNX export`;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Logits [B, samples, C] (columns) or [B, samples, T, V] (all). Random draws happen in the
+   * order `samples` calls of CausalLm.forward with `ctx` make them: sample by sample, site by site.
+   */
+  async run(batch: TokenBatch, options: OnnxRunOptions): Promise<tf.Tensor> {
+    const reason = this.unavailable();
+    if (reason) throw new Error(`onnxruntime forward: ${reason}`);
+    const [b, t] = batch.inputIds.shape;
+    const ids = Int32Array.from(batch.inputIds.dataSync());
+    const mask = batch.attentionMask.dataSync();
+    const common: Record<string, OnnxFeed> = { input_ids: { data: ids, dims: [b, t] }, ...this.positionFeeds(mask, b, t) };
+    if (options.output === 'columns') {
+      for (const col of options.columns) {
+        if (!Number.isInteger(col) || col < 0 || col >= this.config.vocabSize) throw new Error(`forward: column ${col} is outside the vocabulary [0, ${this.config.vocabSize})`);
+      }
+      common.columns = { data: Int32Array.from(options.columns), dims: [options.columns.length] };
+    }
+    // Samples in runs of at most `perRun` (peak memory grows with samples x batch x seq rows);
+    // drawn run after run from the same ctx, so the random stream is the one S forwards use.
+    const perRun = Math.max(1, Math.min(options.samples, Math.floor(samplesRowBudget() / (b * t)) || 1));
+    const parts: { data: Float32Array; dims: readonly number[] }[] = [];
+    for (let done = 0; done < options.samples; done += perRun) {
+      const n = Math.min(perRun, options.samples - done);
+      const { graph, session } = await this.session(options.output);
+      const feeds: Record<string, OnnxFeed> = { ...common, sample_axis: { data: new Float32Array(n), dims: [n] }, ...this.adapterFeeds(graph, n, [b, t], options.ctx) };
+      // Last: views into the wasm heap stay valid only until the next TensorFlow.js allocation.
+      for (const [name, tensor] of graph.weights) feeds[name] = { data: hostView(tensor), dims: tensor.shape };
+      parts.push((await session.run(feeds, ['logits'])).logits);
+    }
+    return tf.tidy(() => {
+      const ts = parts.map((p) => tf.tensor(p.data, [...p.dims], 'float32'));
+      return ts.length === 1 ? ts[0] : tf.concat(ts, 1); // [B, samples, ...]
+    });
+  }
+
+  /** Frees every session. */
+  async dispose(): Promise<void> {
+    const all = [...this.graphs.values()];
+    this.graphs.clear();
+    for (const p of all) await (await p).session.dispose().catch(() => undefined);
+  }
+
+  private session(output: DecoderGraphOutput): Promise<{ graph: DecoderGraph; session: OnnxSession }> {
+    const layout = this.sites()
+      .filter((s) => s.adapter)
+      .map((s) => `${s.name}=${isOnnxAdapter(s.adapter) ? s.adapter.onnxSignature() : '?'}`)
+      .join(';');
+    const key = `${output}|${layout}`;
+    let entry = this.graphs.get(key);
+    if (!entry) {
+      entry = (async () => {
+        const graph = buildDecoderGraph(this.config, this.weights, output);
+        const session = await OnnxSession.create(graph.bytes, { name: `the ${this.config.modelType} decoder graph` });
+        this.description = session.description;
+        return { graph, session };
+      })();
+      entry.catch(() => this.graphs.delete(key));
+      this.graphs.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** RoPE cos/sin at each token's position (cumsum(mask) - 1, as CausalLm.forward) and the causal + padding bias. */
+  private positionFeeds(mask: ArrayLike<number>, b: number, t: number): Record<string, OnnxFeed> {
+    const d = this.config.headDim;
+    const cos = new Float32Array(b * t * d);
+    const sin = new Float32Array(b * t * d);
+    const rows: Int32Array[] = [];
+    for (let r = 0; r < b; r++) {
+      const row = Int32Array.from({ length: t }, (_, j) => mask[r * t + j]);
+      rows.push(row);
+      let seen = 0;
+      for (let j = 0; j < t; j++) {
+        seen += row[j] ? 1 : 0;
+        writeRopeRow(this.invFreq, Math.max(seen - 1, 0), cos, sin, (r * t + j) * d);
+      }
+    }
+    return {
+      cos: { data: cos, dims: [b, t, 1, d] },
+      sin: { data: sin, dims: [b, t, 1, d] },
+      bias: { data: hostBiasValues(rows, t, this.config.slidingWindow), dims: [b, 1, 1, t, t] },
+    };
+  }
+
+  /** Shared inputs once; per-sample inputs drawn sample by sample and stacked on a leading axis. */
+  private adapterFeeds(graph: DecoderGraph, samples: number, bt: readonly [number, number], ctx: ForwardContext): Record<string, OnnxFeed> {
+    const feeds: Record<string, OnnxFeed> = {};
+    for (const s of graph.sites) Object.assign(feeds, s.adapter.onnxShared(s.info));
+    const perSample = new Map<string, OnnxFeed[]>();
+    for (let k = 0; k < samples; k++) {
+      for (const s of graph.sites) {
+        const lead = bt.slice(0, s.leadRank);
+        for (const [name, feed] of Object.entries(s.adapter.onnxSample(s.info, lead, ctx))) {
+          let list = perSample.get(name);
+          if (!list) perSample.set(name, (list = []));
+          list.push(feed);
+        }
+      }
+    }
+    for (const [name, list] of perSample) {
+      if (list.length !== samples) throw new Error(`onnx feed ${name}: ${list.length} samples of ${samples}`);
+      const size = list[0].data.length;
+      const Ctor = list[0].data.constructor as new (n: number) => Float32Array | Int8Array | Int32Array;
+      const data = new Ctor(size * list.length);
+      list.forEach((f, k) => data.set(f.data, k * size));
+      feeds[name] = { data, dims: [list.length, ...list[0].dims] };
+    }
+    return feeds;
+  }
+}
