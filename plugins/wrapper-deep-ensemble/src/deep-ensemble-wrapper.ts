@@ -85,6 +85,8 @@ export class DeepEnsembleWrapper implements Wrapper {
   }
 
   /** 'probs' (mean of the members' probabilities) or 'logits' (softmax of the mean logits, the reference). */
+  readonly engines = ['tfjs', 'onnxruntime'] as const;
+
   get averaging(): AveragingRule {
     return this.options.averaging;
   }
@@ -172,16 +174,26 @@ export class DeepEnsembleWrapper implements Wrapper {
     return result as TrainStepResult;
   }
 
-  /** Logits [B, n, C]: one deterministic pass per member (phase does not matter). */
-  predict(batch: McqBatch, _options: PredictOptions): tf.Tensor3D {
+  /**
+   * Logits [B, n, C]: one deterministic pass per member (phase does not matter). With engine
+   * 'onnxruntime' every member is one sample of a single graph run (a promise).
+   */
+  predict(batch: McqBatch, options: PredictOptions & { engine?: 'tfjs' }): tf.Tensor3D;
+  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D>;
+  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D> {
     const backbone = this.requireBackbone('predict');
     const rng = this.rng.child(`predict/${this.predictCalls++}`);
+    const memberContext = (m: number) => ({ training: false, rng: rng.child(`member-${m}`) });
+    if (options.engine === 'onnxruntime') {
+      if (!backbone.sampledForward) throw new Error(`${this.name}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
+      return backbone.sampledForward(batch.tokens, { samples: this.options.members, columns: batch.targetIds, ctx: memberContext(0), sampleContext: memberContext });
+    }
     try {
       return tf.tidy(() => {
         const out: tf.Tensor[] = [];
         for (let m = 0; m < this.options.members; m++) {
           this.setActive(m);
-          out.push(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx: { training: false, rng: rng.child(`member-${m}`) } }));
+          out.push(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx: memberContext(m) }));
         }
         return tf.stack(out, 1) as tf.Tensor3D;
       });

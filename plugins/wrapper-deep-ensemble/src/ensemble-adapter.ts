@@ -1,5 +1,5 @@
-import type { Adapter, ForwardContext } from '@bayes-peft/core';
-import type { LoraAdapter } from '@bayes-peft/lora';
+import type { Adapter, ForwardContext, OnnxAdapter, OnnxFeed, OnnxGraphBuilder, OnnxSiteInfo } from '@bayes-peft/core';
+import { emitLoraUp, loraOnnxFeeds, type LoraAdapter } from '@bayes-peft/lora';
 import type { tf } from '@bayes-peft/tensor';
 
 /**
@@ -7,7 +7,7 @@ import type { tf } from '@bayes-peft/tensor';
  * acts (delta = s B_m A_m dropout(x), LoRA dropout only while training). The wrapper switches
  * `active` between members; a forward pass sees exactly one member.
  */
-export class EnsembleAdapter implements Adapter {
+export class EnsembleAdapter implements Adapter, OnnxAdapter {
   private current = 0;
 
   constructor(readonly members: readonly LoraAdapter[]) {
@@ -27,6 +27,33 @@ export class EnsembleAdapter implements Adapter {
 
   delta(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     return this.members[this.current].delta(x, ctx);
+  }
+
+  onnxSignature(): string {
+    return `ensemble-${this.members.length}`;
+  }
+
+  /**
+   * Sample s of an onnxruntime forward is member s: per-sample A^T [.., in, r] and B^T [.., r, out]
+   * (with unit axes that broadcast over the batch and positions), LoRA's two products.
+   */
+  emitOnnx(g: OnnxGraphBuilder, x: string, info: OnnxSiteInfo): string {
+    const { r } = this.members[0].shape;
+    const ones = new Array<number>(info.rank - 3).fill(1);
+    const At = g.input(`${info.prefix}A_t`, [info.samples, ...ones, info.site.inFeatures, r]);
+    const Bt = g.input(`${info.prefix}B_t`, [info.samples, ...ones, r, info.site.outFeatures]);
+    return emitLoraUp(g, g.op('MatMul', [x, At]), Bt, this.members[0].scaling);
+  }
+
+  onnxShared(): Record<string, OnnxFeed> {
+    return {};
+  }
+
+  onnxSample(info: OnnxSiteInfo, _lead: readonly number[], _ctx: ForwardContext, sample: number): Record<string, OnnxFeed> {
+    if (!(sample < this.members.length)) throw new Error(`deep-ensemble: sample ${sample} of an onnxruntime forward has no member (${this.members.length} members)`);
+    const ones = new Array<number>(info.rank - 3).fill(1);
+    const feeds = loraOnnxFeeds(this.members[sample], info);
+    return Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, { data: f.data, dims: [...ones, ...f.dims] }]));
   }
 
   dispose(): void {

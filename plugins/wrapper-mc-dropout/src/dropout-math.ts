@@ -33,6 +33,21 @@ export function invertedDropout(x: tf.Tensor, rate: number, rng: Rng): tf.Tensor
   });
 }
 
+/**
+ * invertedDropout's keep mask m (1 = kept) for an input of `shape`, as int8 on the host: the same
+ * uniform draws from the same seed, compared with p as float32 (as tf.greaterEqual compares).
+ */
+export function keepMaskBytes(shape: readonly number[], rate: number, rng: Rng): Int8Array {
+  checkRate(rate);
+  const u = tf.tidy(() => tf.randomUniform([...shape], 0, 1, 'float32', seedOf(rng)));
+  const values = u.dataSync();
+  u.dispose();
+  const p = Math.fround(rate);
+  const out = new Int8Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] >= p ? 1 : 0;
+  return out;
+}
+
 /** One scaled keep-mask per sequence, [batch, features]: entries 0 or 1 / (1 - p). */
 export function sequenceKeepMask(batch: number, features: number, rate: number, rng: Rng): tf.Tensor2D {
   checkRate(rate);

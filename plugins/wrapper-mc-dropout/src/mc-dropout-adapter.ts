@@ -1,14 +1,14 @@
 import { tf } from '@bayes-peft/tensor';
-import type { Adapter, ForwardContext, Rng } from '@bayes-peft/core';
-import type { LoraAdapter } from '@bayes-peft/lora';
-import { applySequenceMask, invertedDropout, sequenceKeepMask } from './dropout-math';
+import type { Adapter, ForwardContext, OnnxAdapter, OnnxFeed, OnnxGraphBuilder, OnnxSiteInfo, Rng } from '@bayes-peft/core';
+import { declareLoraInputs, emitLoraDown, emitLoraUp, loraOnnxFeeds, type LoraAdapter } from '@bayes-peft/lora';
+import { applySequenceMask, invertedDropout, keepMaskBytes, sequenceKeepMask } from './dropout-math';
 
 /**
  * LoRA with MC dropout on its input: delta(x) = s B A dropout(x), the dropout active in every
  * forward call, training or not (that is the method). While a per-sequence mask is fixed
  * (`fixMask`, for generation) it replaces the per-element draws.
  */
-export class McDropoutAdapter implements Adapter {
+export class McDropoutAdapter implements Adapter, OnnxAdapter {
   private fixed: tf.Tensor2D | null = null;
 
   constructor(
@@ -42,6 +42,35 @@ export class McDropoutAdapter implements Adapter {
   /** The fixed per-sequence mask [B, in], if any (for inspection and tests). */
   get mask(): tf.Tensor2D | null {
     return this.fixed;
+  }
+
+  onnxSignature(): string {
+    return this.fixed ? 'mc-dropout-fixed' : 'mc-dropout';
+  }
+
+  /**
+   * delta for x [P, ...lead, in] with a keep mask per sample (`keep`, int8 0/1): x times
+   * (keep / (1 - p)), as invertedDropout computes it, then LoRA's two products.
+   */
+  emitOnnx(g: OnnxGraphBuilder, x: string, info: OnnxSiteInfo): string {
+    if (this.fixed) throw new Error(`${this.lora.site.name}: a fixed per-sequence mask (generation) has no ONNX export`);
+    const { At, Bt } = declareLoraInputs(g, info, this.lora.shape.r);
+    if (this.rate === 0) return emitLoraUp(g, emitLoraDown(g, x, At), Bt, this.lora.scaling);
+    const lead = info.rank === 4 ? ['batch', 'seq'] : ['batch'];
+    const keep = g.op('Cast', [g.input(`${info.prefix}keep`, [info.samples, ...lead, info.site.inFeatures], 'int8')], { to: 1 });
+    const scaled = g.op('Mul', [keep, g.constant(new Float32Array([1 / (1 - this.rate)]), [])]);
+    return emitLoraUp(g, emitLoraDown(g, g.op('Mul', [x, scaled]), At), Bt, this.lora.scaling);
+  }
+
+  onnxShared(info: OnnxSiteInfo): Record<string, OnnxFeed> {
+    return loraOnnxFeeds(this.lora, info);
+  }
+
+  /** One pass's keep mask, drawn from ctx.rng as invertedDropout draws it. */
+  onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext): Record<string, OnnxFeed> {
+    if (this.rate === 0) return {};
+    const shape = [...lead, info.site.inFeatures];
+    return { [`${info.prefix}keep`]: { data: keepMaskBytes(shape, this.rate, ctx.rng), dims: shape } };
   }
 
   variables(): tf.Variable[] {

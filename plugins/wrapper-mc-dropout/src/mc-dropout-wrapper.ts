@@ -55,6 +55,7 @@ export type McDropoutTrainingState = {
 export class McDropoutWrapper implements Wrapper {
   readonly name = 'mc-dropout';
   readonly averaging = 'probs' as const;
+  readonly engines = ['tfjs', 'onnxruntime'] as const;
   /** The LoRA config the adapters are built with: the run's, with this wrapper's dropout. */
   readonly loraConfig: LoraConfig;
   private backbone: Backbone | null = null;
@@ -133,15 +134,22 @@ export class McDropoutWrapper implements Wrapper {
   }
 
   /** Logits [B, S, C]: S dropout passes (evalSamples for intermediate, evalSamplesFinal for final evaluations). */
-  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D {
+  predict(batch: McqBatch, options: PredictOptions & { engine?: 'tfjs' }): tf.Tensor3D;
+  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D>;
+  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D> {
     const backbone = this.requireBackbone('predict');
     const S = this.samplesFor(options.phase);
     const rng = this.rng.child(`predict/${this.predictCalls++}`);
+    const sampleContext = (s: number): ForwardContext => ({ training: false, rng: rng.child(`sample-${s}`) });
+    if (options.engine === 'onnxruntime') {
+      // Every pass in one onnxruntime run, each drawing its masks from its own stream as below.
+      if (!backbone.sampledForward) throw new Error(`${this.name}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
+      return backbone.sampledForward(batch.tokens, { samples: S, columns: batch.targetIds, ctx: sampleContext(0), sampleContext });
+    }
     return tf.tidy(() => {
       const out: tf.Tensor[] = [];
       for (let s = 0; s < S; s++) {
-        const ctx: ForwardContext = { training: false, rng: rng.child(`sample-${s}`) };
-        out.push(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx }));
+        out.push(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx: sampleContext(s) }));
       }
       return tf.stack(out, 1) as tf.Tensor3D;
     });

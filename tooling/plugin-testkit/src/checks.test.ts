@@ -1,6 +1,6 @@
 import type { Backbone, EncodedBatch, EvalPhase, GenerateOptions, GenerationResult, McqBatch, PredictOptions } from '@bayes-peft/core';
 import { tf } from '@bayes-peft/tensor';
-import { checkAttachDispose, checkCalibrate, checkDeterminism, checkGenerate, checkPredict, checkResolves, checkSaveLoad, checkTraining, ConformanceError, warmUp, type ConformanceTarget } from './checks';
+import { checkAttachDispose, checkCalibrate, checkDeterminism, checkGenerate, checkOnnxEngine, checkPredict, checkResolves, checkSaveLoad, checkTraining, ConformanceError, warmUp, type ConformanceTarget } from './checks';
 import { loadTinyBackbone } from './tiny-backbone';
 import { PlainLoraWrapper, pluginOf } from './__tests__/plain-lora-wrapper';
 
@@ -52,6 +52,29 @@ class TwoSamplesOneGeneration extends PlainLoraWrapper {
   }
   override generate(batch: EncodedBatch, options: GenerateOptions & { phase: EvalPhase }): Promise<GenerationResult[][]> {
     return super.generate(batch, options);
+  }
+}
+
+/** Plain LoRA that also predicts through the backbone's onnxruntime forward. */
+class OnnxLora extends PlainLoraWrapper {
+  readonly engines = ['tfjs', 'onnxruntime'] as const;
+  override predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D {
+    if (options.engine !== 'onnxruntime') return super.predict(batch, options);
+    const ctx = { training: false, rng: this.run.rng.child('predict') };
+    return this.onnx(batch, ctx) as unknown as tf.Tensor3D;
+  }
+  protected async onnx(batch: McqBatch, ctx: { training: boolean; rng: import('@bayes-peft/core').Rng }): Promise<tf.Tensor3D> {
+    return this.backbone!.sampledForward!(batch.tokens, { samples: 1, columns: batch.targetIds, ctx });
+  }
+}
+
+/** Its onnxruntime path is off by a little: the check must see it. */
+class SkewedOnnx extends OnnxLora {
+  protected override async onnx(batch: McqBatch, ctx: { training: boolean; rng: import('@bayes-peft/core').Rng }): Promise<tf.Tensor3D> {
+    const y = await super.onnx(batch, ctx);
+    const skewed = tf.tidy(() => tf.add(y, 1e-3) as tf.Tensor3D);
+    y.dispose();
+    return skewed;
   }
 }
 
@@ -131,6 +154,12 @@ describe('conformance checks', () => {
 
   it('catch generate returning fewer results than predict has weight samples', async () => {
     await expect(checkGenerate(target(pluginOf('two-one', (r, l) => new TwoSamplesOneGeneration(r, l))))).rejects.toThrow(/row 0 has 1 result\(s\); predict\(intermediate\) uses 2 weight sample\(s\)/);
+  });
+
+  it('pass a wrapper whose onnxruntime predictions equal its TensorFlow.js ones, and catch one whose do not', async () => {
+    expect(await checkOnnxEngine(target(pluginOf('onnx', (r, l) => new OnnxLora(r, l))))).toBeLessThan(1e-4);
+    await expect(checkOnnxEngine(target(pluginOf('skewed', (r, l) => new SkewedOnnx(r, l))))).rejects.toThrow(/skewed: onnxruntime's logits differ from TensorFlow.js' by 0\.00/);
+    await expect(checkOnnxEngine(target(pluginOf('plain', (r, l) => new PlainLoraWrapper(r, l))))).rejects.toThrow(/this check is for wrappers that list 'onnxruntime'/);
   });
 
   it('catch a dispose() that leaves adapters on the backbone', () => {

@@ -306,6 +306,49 @@ export async function warmUp(backbone: Backbone): Promise<void> {
   await backbone.generate(conformancePrompts(backbone), { maxNewTokens: 3, temperature: 0, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(0) } });
 }
 
+/**
+ * For a wrapper that lists the 'onnxruntime' engine: twin runs under one seed (trained the same
+ * way), one predicting on TensorFlow.js and one through onnxruntime at the same call index, give
+ * the same logits sample for sample (1e-4), in both phases, without leaking tensors. Returns the
+ * largest difference. Needs onnxruntime-node; the caller skips the check without it.
+ */
+export async function checkOnnxEngine(t: ConformanceTarget): Promise<number> {
+  const fail = (m: string): never => {
+    throw new ConformanceError(t.plugin.name, m);
+  };
+  const run = async (engine: 'tfjs' | 'onnxruntime'): Promise<number[][][][]> =>
+    withWrapperAsync(t, t.seed, async (w, batch) => {
+      if (!w.engines?.includes('onnxruntime')) fail(`engines is [${w.engines ?? ''}]; this check is for wrappers that list 'onnxruntime'`);
+      const why = t.backbone.sampledForwardUnavailable ? t.backbone.sampledForwardUnavailable() : 'the backbone has no sampledForward';
+      if (why) fail(`cannot run on onnxruntime: ${why} (do its adapters implement OnnxAdapter?)`);
+      if (!w.trainingFree) {
+        w.prepare(conformancePlan(t.steps));
+        for (let step = 0; step < t.steps; step++) w.trainStep(batch, step);
+      }
+      const out: number[][][][] = [];
+      for (const phase of PHASES) {
+        const before = tf.memory().numTensors;
+        const y = await w.predict(batch, { phase, engine });
+        out.push(y.arraySync() as number[][][]);
+        y.dispose();
+        if (tf.memory().numTensors !== before) fail(`predict(${phase}) with engine ${engine} leaks ${tf.memory().numTensors - before} tensor(s)`);
+      }
+      return out;
+    });
+  const viaTfjs = await run('tfjs');
+  const viaOrt = await run('onnxruntime');
+  let worst = 0;
+  PHASES.forEach((phase, p) => {
+    const a = viaTfjs[p];
+    const b = viaOrt[p];
+    const shape = (x: number[][][]) => [x.length, x[0]?.length, x[0]?.[0]?.length];
+    if (shape(a).join() !== shape(b).join()) fail(`predict(${phase}): onnxruntime gives shape [${shape(b)}], TensorFlow.js [${shape(a)}]`);
+    a.forEach((perSample, i) => perSample.forEach((row, s) => (worst = Math.max(worst, maxAbsDiff(row, b[i][s])))));
+  });
+  if (!(worst < 1e-4)) fail(`onnxruntime's logits differ from TensorFlow.js' by ${worst} (max abs; allowed 1e-4): its adapters' ONNX export or their random draws differ from delta()`);
+  return worst;
+}
+
 function withWrapper<T>(t: ConformanceTarget, seed: number, fn: (w: Wrapper, batch: McqBatch) => T): T {
   const w = createWrapper(t, seed);
   const batch = conformanceBatch(t.backbone);

@@ -1,6 +1,7 @@
 import type { Backbone, LoraConfig, Plugin } from '@bayes-peft/core';
-import { checkAttachDispose, checkCalibrate, checkDeterminism, checkGenerate, checkPredict, checkResolves, checkSaveLoad, checkTraining, warmUp, type ConformanceTarget } from './checks';
+import { checkAttachDispose, checkCalibrate, checkDeterminism, checkGenerate, checkOnnxEngine, checkPredict, checkResolves, checkSaveLoad, checkTraining, warmUp, type ConformanceTarget } from './checks';
 import { createWrapper } from './run-container';
+import { onnxRuntimeUnavailable } from '@bayes-peft/onnx';
 import { loadTinyBackbone } from './tiny-backbone';
 
 export interface WrapperConformanceOptions {
@@ -64,6 +65,12 @@ export function describeWrapperConformance(options: WrapperConformanceOptions): 
     it('round-trips save() and load() into a fresh wrapper to identical predictions', () => checkSaveLoad(target()), TIMEOUT_MS);
     it('is deterministic under a seed: two fresh runs give identical losses and predictions', () => checkDeterminism(target()), TIMEOUT_MS);
     it('generates [batch][samples] results, one per weight sample', () => checkGenerate(target()), TIMEOUT_MS);
+    if (traits.onnx) {
+      const missing = onnxRuntimeUnavailable();
+      if (!missing) it('predicts through onnxruntime the logits it predicts on TensorFlow.js (1e-4), sample for sample', () => checkOnnxEngine(target()), TIMEOUT_MS);
+      else if (process.env.CI) it('runs on onnxruntime (required in CI)', () => expect(missing).toBeNull());
+      else it.skip(`predicts through onnxruntime (skipped: ${missing})`, () => undefined);
+    }
   });
 }
 
@@ -72,15 +79,15 @@ export function describeWrapperConformance(options: WrapperConformanceOptions): 
  * collected (jest needs the list of tests up front). A plugin that fails to resolve here fails
  * the 'resolves' test with the real error.
  */
-function probe(options: WrapperConformanceOptions): { trainingFree: boolean; calibrates: boolean } {
+function probe(options: WrapperConformanceOptions): { trainingFree: boolean; calibrates: boolean; onnx: boolean } {
   try {
     const w = createWrapper(options, SEED);
     try {
-      return { trainingFree: w.trainingFree === true, calibrates: typeof w.calibrate === 'function' };
+      return { trainingFree: w.trainingFree === true, calibrates: typeof w.calibrate === 'function', onnx: w.engines?.includes('onnxruntime') === true };
     } finally {
       w.dispose();
     }
   } catch {
-    return { trainingFree: false, calibrates: false };
+    return { trainingFree: false, calibrates: false, onnx: false };
   }
 }

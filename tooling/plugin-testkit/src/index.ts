@@ -6,6 +6,7 @@ export {
   checkCalibrate,
   checkDeterminism,
   checkGenerate,
+  checkOnnxEngine,
   checkPredict,
   checkResolves,
   checkSaveLoad,

@@ -66,9 +66,11 @@ export interface OnnxAdapter {
   onnxShared(info: OnnxSiteInfo): Record<string, OnnxFeed>;
   /**
    * One weight sample's inputs, by full input name, without the sample axis (the backbone stacks
-   * the samples along it). `lead` is x's shape without the sample and feature axes.
+   * the samples along it). `lead` is x's shape without the sample and feature axes; `sample` is
+   * the sample's index in the forward (0 .. samples - 1: an ensemble's member), and `ctx` the
+   * context `delta` would get in that sample's forward.
    */
-  onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext): Record<string, OnnxFeed>;
+  onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext, sample: number): Record<string, OnnxFeed>;
 }
 
 export function isOnnxAdapter(adapter: unknown): adapter is OnnxAdapter {
@@ -87,4 +89,9 @@ export interface SampledForwardOptions {
   /** Vocabulary columns to read at the last position. */
   readonly columns: readonly number[];
   readonly ctx: ForwardContext;
+  /**
+   * The context of sample s's forward, when samples have their own (MC dropout draws each
+   * pass from its own stream); default: every sample draws from `ctx`, one after the other.
+   */
+  readonly sampleContext?: (sample: number) => ForwardContext;
 }

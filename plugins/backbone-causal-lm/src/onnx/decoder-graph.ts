@@ -14,7 +14,7 @@
  * loading), in their stored layout (Gemm's transB reads W [out, in] as it is).
  */
 import { tf } from '@bayes-peft/tensor';
-import { isOnnxAdapter, type OnnxAdapter, type OnnxSiteInfo } from '@bayes-peft/core';
+import { isOnnxAdapter, type OnnxSiteInfo } from '@bayes-peft/core';
 import { GraphBuilder } from '@bayes-peft/onnx';
 import type { CausalLmConfig } from '../config';
 import type { DecoderLayer } from '../layer';
@@ -24,10 +24,13 @@ import type { ModelWeights } from '../weights';
 /** What the graph returns: logits of some vocabulary columns at the last position, or every position's full logits. */
 export type DecoderGraphOutput = 'columns' | 'all';
 
-/** An adapter site of the graph, in forward call order. */
+/**
+ * An adapter site of the graph, in forward call order. The graph is kept for as long as the
+ * sites carry adapters of the same signatures, possibly other instances (a new wrapper of the
+ * same method): a run reads its inputs from the adapter on `linear` at that time.
+ */
 export interface GraphSite {
   readonly linear: Linear;
-  readonly adapter: OnnxAdapter;
   readonly info: OnnxSiteInfo;
   /** Rank of the adapter's input without the sample and feature axes ([B, T] = 2, [B] = 1). */
   readonly leadRank: number;
@@ -109,7 +112,7 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
     if (!site.adapter) return y;
     if (!isOnnxAdapter(site.adapter)) throw new Error(`${site.name}: its adapter has no ONNX export`);
     const info: OnnxSiteInfo = { site, prefix: `a:${site.name}:`, samples, rank: lead.length + 2 };
-    sites.push({ linear: site, adapter: site.adapter, info, leadRank: lead.length });
+    sites.push({ linear: site, info, leadRank: lead.length });
     return g.op('Add', [y, site.adapter.emitOnnx(g, x, info)]);
   };
 
@@ -188,7 +191,7 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
     if (head.adapter) {
       if (!isOnnxAdapter(head.adapter)) throw new Error(`${head.name}: its adapter has no ONNX export`);
       const info: OnnxSiteInfo = { site: head, prefix: `a:${head.name}:`, samples, rank: 3 };
-      sites.push({ linear: head, adapter: head.adapter, info, leadRank: 1 });
+      sites.push({ linear: head, info, leadRank: 1 });
       const delta = head.adapter.emitOnnx(g, lastHidden, info); // [S, B, V]
       logits = g.op('Add', [logits, g.op('Gather', [delta, columns!], { axis: 2 })]);
     }

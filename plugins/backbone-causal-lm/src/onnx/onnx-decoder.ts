@@ -21,9 +21,14 @@ function samplesRowBudget(): number {
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_ROWS;
 }
 
-export type OnnxRunOptions =
-  | { readonly output: 'columns'; readonly samples: number; readonly columns: readonly number[]; readonly ctx: ForwardContext }
-  | { readonly output: 'all'; readonly samples: number; readonly ctx: ForwardContext };
+interface RunBase {
+  readonly samples: number;
+  readonly ctx: ForwardContext;
+  /** Sample s's own context (default: all samples draw from ctx in turn). */
+  readonly sampleContext?: (sample: number) => ForwardContext;
+}
+
+export type OnnxRunOptions = (RunBase & { readonly output: 'columns'; readonly columns: readonly number[] }) | (RunBase & { readonly output: 'all' });
 
 export class OnnxDecoder {
   private readonly graphs = new Map<string, Promise<{ graph: DecoderGraph; session: OnnxSession }>>();
@@ -73,7 +78,7 @@ export class OnnxDecoder {
     for (let done = 0; done < options.samples; done += perRun) {
       const n = Math.min(perRun, options.samples - done);
       const { graph, session } = await this.session(options.output);
-      const feeds: Record<string, OnnxFeed> = { ...common, sample_axis: { data: new Float32Array(n), dims: [n] }, ...this.adapterFeeds(graph, n, [b, t], options.ctx) };
+      const feeds: Record<string, OnnxFeed> = { ...common, sample_axis: { data: new Float32Array(n), dims: [n] }, ...this.adapterFeeds(graph, done, n, [b, t], options) };
       // Last: views into the wasm heap stay valid only until the next TensorFlow.js allocation.
       for (const [name, tensor] of graph.weights) feeds[name] = { data: hostView(tensor), dims: tensor.shape };
       parts.push((await session.run(feeds, ['logits'])).logits);
@@ -134,14 +139,22 @@ export class OnnxDecoder {
   }
 
   /** Shared inputs once; per-sample inputs drawn sample by sample and stacked on a leading axis. */
-  private adapterFeeds(graph: DecoderGraph, samples: number, bt: readonly [number, number], ctx: ForwardContext): Record<string, OnnxFeed> {
+  private adapterFeeds(graph: DecoderGraph, first: number, samples: number, bt: readonly [number, number], options: RunBase): Record<string, OnnxFeed> {
     const feeds: Record<string, OnnxFeed> = {};
-    for (const s of graph.sites) Object.assign(feeds, s.adapter.onnxShared(s.info));
+    // The adapters on the sites now (the graph may have been built for earlier instances of the same kind).
+    const adapters = graph.sites.map((s) => {
+      const a = s.linear.adapter;
+      if (!isOnnxAdapter(a)) throw new Error(`onnxruntime forward: ${s.linear.name} has no ONNX-exportable adapter any more`);
+      return a;
+    });
+    graph.sites.forEach((s, i) => Object.assign(feeds, adapters[i].onnxShared(s.info)));
     const perSample = new Map<string, OnnxFeed[]>();
     for (let k = 0; k < samples; k++) {
-      for (const s of graph.sites) {
+      const sample = first + k;
+      const ctx = options.sampleContext ? options.sampleContext(sample) : options.ctx;
+      for (const [i, s] of graph.sites.entries()) {
         const lead = bt.slice(0, s.leadRank);
-        for (const [name, feed] of Object.entries(s.adapter.onnxSample(s.info, lead, ctx))) {
+        for (const [name, feed] of Object.entries(adapters[i].onnxSample(s.info, lead, ctx, sample))) {
           let list = perSample.get(name);
           if (!list) perSample.set(name, (list = []));
           list.push(feed);
