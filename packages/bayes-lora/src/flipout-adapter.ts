@@ -81,7 +81,7 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
   }
 
   onnxSignature(): string {
-    if (this.fixed) return 'flipout-fixed';
+    if (this.fixed) return `flipout-fixed/${this.noise.name}`;
     return this.sampling ? `flipout/${this.noise.name}` : 'lora-mean';
   }
 
@@ -91,15 +91,16 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
    * the sign vectors `R` [...lead, in] and `S` [...lead, r] as int8.
    */
   emitOnnx(g: OnnxGraphBuilder, x: string, info: OnnxSiteInfo): string {
-    if (this.fixed) throw new Error(`${this.lora.site.name}: a fixed weight sample (generation) has no ONNX export`);
     const { r } = this.lora.shape;
     const { At, Bt } = declareLoraInputs(g, info, r);
     const mean = emitLoraUp(g, emitLoraDown(g, x, At), Bt, this.lora.scaling);
-    if (!this.sampling) return mean;
+    if (!this.sampling && !this.fixed) return mean;
     const inF = info.site.inFeatures;
     const lead = info.rank === 4 ? ['batch', 'seq'] : ['batch'];
     const ones = new Array<number>(info.rank - 3).fill(1);
     const Et = g.input(`${info.prefix}E_t`, [info.samples, ...ones, inF, r]);
+    // A fixed weight sample (generation): A + E at every position, no sign flips.
+    if (this.fixed) return g.op('Add', [mean, emitLoraUp(g, g.op('MatMul', [x, Et]), Bt, this.lora.scaling)]);
     const R = g.op('Cast', [g.input(`${info.prefix}R`, [info.samples, ...lead, inF], 'int8')], { to: 1 });
     const S = g.op('Cast', [g.input(`${info.prefix}S`, [info.samples, ...lead, r], 'int8')], { to: 1 });
     const noise = g.op('Mul', [S, g.op('MatMul', [g.op('Mul', [R, x]), Et])]);
@@ -112,15 +113,23 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
 
   /** One sample's E^T, R and S, drawn from ctx.rng in delta's order: z, then R, then S. */
   onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext): Record<string, OnnxFeed> {
-    if (!this.sampling) return {};
     const [r, inF] = this.lora.A.shape;
+    const ones = new Array<number>(info.rank - 3).fill(1);
+    if (this.fixed) {
+      const fixed = this.fixed;
+      let E!: Float32Array;
+      tf.tidy(() => {
+        E = this.noise.perturbation(this.sigma(), fixed).dataSync() as Float32Array;
+      });
+      return { [`${info.prefix}E_t`]: { data: transposeHost(E, r, inF), dims: [...ones, inF, r] } };
+    }
+    if (!this.sampling) return {};
     // Read back inside the tidy and return nothing: tidy walks a returned typed array element by element.
     let E!: Float32Array;
     tf.tidy(() => {
       E = this.noise.perturbation(this.sigma(), this.noise.draw([r, inF], ctx.rng)).dataSync() as Float32Array;
     });
     const n = lead.reduce((a, b) => a * b, 1);
-    const ones = new Array<number>(info.rank - 3).fill(1);
     return {
       [`${info.prefix}E_t`]: { data: transposeHost(E, r, inF), dims: [...ones, inF, r] },
       [`${info.prefix}R`]: { data: randomSignBytes(n * inF, ctx.rng), dims: [...lead, inF] },

@@ -1,8 +1,9 @@
 import { tf } from '@bayes-peft/tensor';
-import type { EncodedBatch, GenerateOptions, GenerationResult } from '@bayes-peft/core';
+import type { EncodedBatch, ForwardContext, GenerateOptions, GenerationResult } from '@bayes-peft/core';
 import { hostBias } from './attention';
 import { unpad } from './encode';
 import type { CausalLm, KvCache } from './model';
+import type { HostKvCache } from './onnx/onnx-decoder';
 import { logProbAt, pickToken } from './sampling';
 
 /**
@@ -25,50 +26,20 @@ export async function generate(model: CausalLm, batch: EncodedBatch, options: Ge
   const newIds: number[][] = prompts.map(() => []);
   const nll = new Array<number>(rows).fill(0);
   const done = new Array<boolean>(rows).fill(false);
-  const hidden = model.config.hiddenSize;
-  const window = model.config.slidingWindow;
 
   if (maxNewTokens > 0) {
     const mask = batch.mask.map((r) => r.map((m) => (m ? 1 : 0)));
-    const width = mask[0].length;
     // Next RoPE position of each row = its number of real tokens so far.
     const lengths = prompts.map((p) => p.length);
-    let cache: KvCache | null = null;
-    let logits: tf.Tensor2D | null = null;
+    const positions = mask.map((r) => {
+      let seen = 0;
+      return r.map((m) => Math.max(0, (seen += m) - 1));
+    });
+    const engine: StepEngine = options.engine === 'onnxruntime' ? new OnnxSteps(model, ctx) : new TfjsSteps(model, ctx);
     try {
-      const tokens = model.toTensors(batch);
-      try {
-        const positions = mask.map((r) => {
-          let seen = 0;
-          return r.map((m) => Math.max(0, (seen += m) - 1));
-        });
-        const out = tf.tidy(() => {
-          const { hidden: h, cache: c } = model.decode(
-            {
-              ids: tokens.inputIds,
-              positions: tf.tensor2d(positions, [rows, width], 'int32'),
-              maxPosition: Math.max(...lengths) - 1,
-              bias: hostBias(mask, width, window),
-              past: null,
-            },
-            ctx,
-          );
-          const last = tf.reshape(tf.slice(h, [0, width - 1, 0], [rows, 1, hidden]), [rows, hidden]) as tf.Tensor2D;
-          return { logits: model.head(last, ctx), cache: c };
-        });
-        cache = out.cache;
-        logits = out.logits;
-      } finally {
-        tokens.inputIds.dispose();
-        tokens.attentionMask.dispose();
-      }
-
+      let values = await engine.prefill(batch, positions, mask, Math.max(...lengths) - 1);
       for (let step = 0; ; step++) {
-        const current: tf.Tensor2D = logits!;
-        const values = (await current.data()) as Float32Array;
-        const vocab = current.shape[1];
-        current.dispose();
-        logits = null;
+        const vocab = values.length / rows;
         const next: number[] = [];
         for (let r = 0; r < rows; r++) {
           if (done[r]) {
@@ -85,29 +56,11 @@ export async function generate(model: CausalLm, batch: EncodedBatch, options: Ge
         if (done.every(Boolean) || step + 1 >= maxNewTokens) break;
 
         for (const r of mask) r.push(1);
-        const stepPositions = lengths.map((n) => [n]);
-        const past: KvCache = cache!;
-        const out = tf.tidy(() => {
-          const { hidden: h, cache: c } = model.decode(
-            {
-              ids: tf.tensor2d(next, [rows, 1], 'int32'),
-              positions: tf.tensor2d(stepPositions, [rows, 1], 'int32'),
-              maxPosition: Math.max(...lengths),
-              bias: hostBias(mask, 1, window),
-              past,
-            },
-            ctx,
-          );
-          return { logits: model.head(tf.reshape(h, [rows, hidden]) as tf.Tensor2D, ctx), cache: c };
-        });
-        disposeCache(past);
-        cache = out.cache;
-        logits = out.logits;
+        values = await engine.step(next, lengths.map((n) => [n]), mask, Math.max(...lengths));
         for (let r = 0; r < rows; r++) lengths[r]++;
       }
     } finally {
-      if (cache) disposeCache(cache);
-      logits?.dispose();
+      engine.dispose();
     }
   }
 
@@ -121,6 +74,101 @@ export async function generate(model: CausalLm, batch: EncodedBatch, options: Ge
       finishedWithEos: generated.length > 0 && eos.has(generated[generated.length - 1]),
     };
   });
+}
+
+/** The model work of a generation: a prefill of the prompts, then one token per row per step; last-position logits [rows, V] on the host. */
+interface StepEngine {
+  prefill(batch: EncodedBatch, positions: number[][], mask: number[][], maxPosition: number): Promise<Float32Array>;
+  step(next: number[], positions: number[][], mask: number[][], maxPosition: number): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/** TensorFlow.js: the decoder with a device-side KV cache. */
+class TfjsSteps implements StepEngine {
+  private cache: KvCache | null = null;
+
+  constructor(
+    private readonly model: CausalLm,
+    private readonly ctx: ForwardContext,
+  ) {}
+
+  async prefill(batch: EncodedBatch, positions: number[][], mask: number[][], maxPosition: number): Promise<Float32Array> {
+    const { model, ctx } = this;
+    const rows = positions.length;
+    const width = mask[0].length;
+    const hidden = model.config.hiddenSize;
+    const tokens = model.toTensors(batch);
+    try {
+      const out = tf.tidy(() => {
+        const { hidden: h, cache } = model.decode(
+          { ids: tokens.inputIds, positions: tf.tensor2d(positions, [rows, width], 'int32'), maxPosition, bias: hostBias(mask, width, model.config.slidingWindow), past: null },
+          ctx,
+        );
+        const last = tf.reshape(tf.slice(h, [0, width - 1, 0], [rows, 1, hidden]), [rows, hidden]) as tf.Tensor2D;
+        return { logits: model.head(last, ctx), cache };
+      });
+      this.cache = out.cache;
+      return await readAndDispose(out.logits);
+    } finally {
+      tokens.inputIds.dispose();
+      tokens.attentionMask.dispose();
+    }
+  }
+
+  async step(next: number[], positions: number[][], mask: number[][], maxPosition: number): Promise<Float32Array> {
+    const { model, ctx } = this;
+    const rows = next.length;
+    const past = this.cache!;
+    const out = tf.tidy(() => {
+      const { hidden: h, cache } = model.decode(
+        { ids: tf.tensor2d(next, [rows, 1], 'int32'), positions: tf.tensor2d(positions, [rows, 1], 'int32'), maxPosition, bias: hostBias(mask, 1, model.config.slidingWindow), past },
+        ctx,
+      );
+      return { logits: model.head(tf.reshape(h, [rows, model.config.hiddenSize]) as tf.Tensor2D, ctx), cache };
+    });
+    disposeCache(past);
+    this.cache = out.cache;
+    return readAndDispose(out.logits);
+  }
+
+  dispose(): void {
+    if (this.cache) disposeCache(this.cache);
+    this.cache = null;
+  }
+}
+
+/** onnxruntime: the decoder graph's decoding variant, the cache kept on the host between steps. */
+class OnnxSteps implements StepEngine {
+  private cache: HostKvCache | null = null;
+
+  constructor(
+    private readonly model: CausalLm,
+    private readonly ctx: ForwardContext,
+  ) {}
+
+  async prefill(batch: EncodedBatch, positions: number[][], mask: number[][]): Promise<Float32Array> {
+    const out = await this.model.onnxDecodeStep(batch.ids, positions, mask, null, this.ctx);
+    this.cache = out.cache;
+    return out.logits;
+  }
+
+  async step(next: number[], positions: number[][], mask: number[][]): Promise<Float32Array> {
+    const out = await this.model.onnxDecodeStep(next.map((t) => [t]), positions, mask, this.cache, this.ctx);
+    this.cache = out.cache;
+    return out.logits;
+  }
+
+  dispose(): void {
+    this.cache = null;
+  }
+}
+
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
 }
 
 function disposeCache(cache: KvCache): void {

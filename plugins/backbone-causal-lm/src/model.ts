@@ -138,6 +138,12 @@ export class CausalLm implements Backbone {
     return (await this.onnx.run(batch, { output: 'all', ...options })) as tf.Tensor4D;
   }
 
+  /** One incremental decoding step through onnxruntime (generate's engine 'onnxruntime'). */
+  onnxDecodeStep(...args: Parameters<OnnxDecoder['decodeStep']>): ReturnType<OnnxDecoder['decodeStep']> {
+    this.assertLive();
+    return this.onnx.decodeStep(...args);
+  }
+
   /** Which onnxruntime provider runs the graphs (after the first run), for start-up lines. */
   get onnxDescription(): string | null {
     return this.onnx.description;

@@ -104,6 +104,31 @@ describeOrt('BLoB evaluation through onnxruntime', () => {
     }
   });
 
+  it('generates the same texts with the same NLL through onnxruntime: one fixed weight sample A + E per sequence', async () => {
+    const a = await setup(['q_proj', 'v_proj', 'lm_head'], { evalSamples: 3 });
+    const b = await setup(['q_proj', 'v_proj', 'lm_head'], { evalSamples: 3 });
+    try {
+      const prompts = a.model.encode(PROMPTS);
+      const options = { maxNewTokens: 12, temperature: 1, topP: 1, eosTokenId: null, phase: 'intermediate' as const };
+      const x = await a.w.generate(prompts, { ...options, ctx: { training: false, rng: makeRunContext(1).rng } });
+      const before = tf.memory().numTensors; // after the first TensorFlow.js decode made its RoPE tables
+      const y = await b.w.generate(prompts, { ...options, ctx: { training: false, rng: makeRunContext(1).rng }, engine: 'onnxruntime' });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(y.map((row) => row.length)).toEqual(PROMPTS.map(() => 3));
+      y.forEach((row, i) =>
+        row.forEach((r, s) => {
+          expect(r.newIds).toEqual(x[i][s].newIds);
+          expect(Math.abs(r.nll - x[i][s].nll)).toBeLessThan(1e-3);
+        }),
+      );
+      // The three weight samples of a prompt are really different samples.
+      expect(new Set(y[0].map((r) => r.newIds.join())).size).toBeGreaterThan(1);
+    } finally {
+      release(a.model, a.w, a.batch);
+      release(b.model, b.w, b.batch);
+    }
+  });
+
   it('keeps tf.memory().numTensors flat over repeated onnxruntime predictions, and splits samples into runs without changing them', async () => {
     const a = await setup(['q_proj', 'v_proj', 'lm_head'], {});
     const b = await setup(['q_proj', 'v_proj', 'lm_head'], {});

@@ -186,7 +186,9 @@ export class DeepEnsembleWrapper implements Wrapper {
     const memberContext = (m: number) => ({ training: false, rng: rng.child(`member-${m}`) });
     if (options.engine === 'onnxruntime') {
       if (!backbone.sampledForward) throw new Error(`${this.name}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
-      return backbone.sampledForward(batch.tokens, { samples: this.options.members, columns: batch.targetIds, ctx: memberContext(0), sampleContext: memberContext });
+      return this.membersAsSamples(() =>
+        backbone.sampledForward!(batch.tokens, { samples: this.options.members, columns: batch.targetIds, ctx: memberContext(0), sampleContext: memberContext }),
+      );
     }
     try {
       return tf.tidy(() => {
@@ -299,6 +301,16 @@ export class DeepEnsembleWrapper implements Wrapper {
 
   private memberLoras(m: number): Map<string, LoraAdapter> {
     return new Map([...this.layers].map(([site, l]) => [site, l.members[m]]));
+  }
+
+  /** Runs an onnxruntime forward whose samples are the members (one graph run for the whole ensemble). */
+  private async membersAsSamples<T>(run: () => Promise<T>): Promise<T> {
+    for (const layer of this.layers.values()) layer.onnxMembers = 'per-sample';
+    try {
+      return await run();
+    } finally {
+      for (const layer of this.layers.values()) layer.onnxMembers = 'active';
+    }
   }
 
   private setActive(m: number): void {

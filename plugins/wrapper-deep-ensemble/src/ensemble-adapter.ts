@@ -9,6 +9,11 @@ import type { tf } from '@bayes-peft/tensor';
  */
 export class EnsembleAdapter implements Adapter, OnnxAdapter {
   private current = 0;
+  /**
+   * Which member feeds sample s of an onnxruntime forward: member s (the wrapper's predict, all
+   * members in one run) or the active one (generation, one member per sequence).
+   */
+  onnxMembers: 'per-sample' | 'active' = 'active';
 
   constructor(readonly members: readonly LoraAdapter[]) {
     if (members.length === 0) throw new Error('deep-ensemble: an ensemble adapter needs at least one member');
@@ -34,7 +39,7 @@ export class EnsembleAdapter implements Adapter, OnnxAdapter {
   }
 
   /**
-   * Sample s of an onnxruntime forward is member s: per-sample A^T [.., in, r] and B^T [.., r, out]
+   * Sample s of an onnxruntime forward is member s (or the active member, see onnxMembers): per-sample A^T [.., in, r] and B^T [.., r, out]
    * (with unit axes that broadcast over the batch and positions), LoRA's two products.
    */
   emitOnnx(g: OnnxGraphBuilder, x: string, info: OnnxSiteInfo): string {
@@ -50,9 +55,10 @@ export class EnsembleAdapter implements Adapter, OnnxAdapter {
   }
 
   onnxSample(info: OnnxSiteInfo, _lead: readonly number[], _ctx: ForwardContext, sample: number): Record<string, OnnxFeed> {
-    if (!(sample < this.members.length)) throw new Error(`deep-ensemble: sample ${sample} of an onnxruntime forward has no member (${this.members.length} members)`);
+    const member = this.onnxMembers === 'per-sample' ? sample : this.current;
+    if (!(member < this.members.length)) throw new Error(`deep-ensemble: sample ${sample} of an onnxruntime forward has no member (${this.members.length} members)`);
     const ones = new Array<number>(info.rank - 3).fill(1);
-    const feeds = loraOnnxFeeds(this.members[sample], info);
+    const feeds = loraOnnxFeeds(this.members[member], info);
     return Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, { data: f.data, dims: [...ones, ...f.dims] }]));
   }
 

@@ -53,8 +53,13 @@ export class McDropoutAdapter implements Adapter, OnnxAdapter {
    * (keep / (1 - p)), as invertedDropout computes it, then LoRA's two products.
    */
   emitOnnx(g: OnnxGraphBuilder, x: string, info: OnnxSiteInfo): string {
-    if (this.fixed) throw new Error(`${this.lora.site.name}: a fixed per-sequence mask (generation) has no ONNX export`);
     const { At, Bt } = declareLoraInputs(g, info, this.lora.shape.r);
+    if (this.fixed) {
+      // One scaled mask per sequence (generation), broadcast over its positions.
+      const ones = new Array<number>(info.rank - 3).fill(1);
+      const mask = g.input(`${info.prefix}seq_mask`, [info.samples, 'batch', ...ones, info.site.inFeatures]);
+      return emitLoraUp(g, emitLoraDown(g, g.op('Mul', [x, mask]), At), Bt, this.lora.scaling);
+    }
     if (this.rate === 0) return emitLoraUp(g, emitLoraDown(g, x, At), Bt, this.lora.scaling);
     const lead = info.rank === 4 ? ['batch', 'seq'] : ['batch'];
     const keep = g.op('Cast', [g.input(`${info.prefix}keep`, [info.samples, ...lead, info.site.inFeatures], 'int8')], { to: 1 });
@@ -68,6 +73,11 @@ export class McDropoutAdapter implements Adapter, OnnxAdapter {
 
   /** One pass's keep mask, drawn from ctx.rng as invertedDropout draws it. */
   onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext): Record<string, OnnxFeed> {
+    if (this.fixed) {
+      const [b, inF] = this.fixed.shape;
+      const ones = new Array<number>(info.rank - 3).fill(1);
+      return { [`${info.prefix}seq_mask`]: { data: Float32Array.from(this.fixed.dataSync()), dims: [b, ...ones, inF] } };
+    }
     if (this.rate === 0) return {};
     const shape = [...lead, info.site.inFeatures];
     return { [`${info.prefix}keep`]: { data: keepMaskBytes(shape, this.rate, ctx.rng), dims: shape } };

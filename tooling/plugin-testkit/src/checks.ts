@@ -309,14 +309,14 @@ export async function warmUp(backbone: Backbone): Promise<void> {
 /**
  * For a wrapper that lists the 'onnxruntime' engine: twin runs under one seed (trained the same
  * way), one predicting on TensorFlow.js and one through onnxruntime at the same call index, give
- * the same logits sample for sample (1e-4), in both phases, without leaking tensors. Returns the
- * largest difference. Needs onnxruntime-node; the caller skips the check without it.
+ * the same logits sample for sample (1e-4), in both phases, without leaking tensors, and the
+ * same sampled generations (one weight sample per sequence). Returns the largest difference. Needs onnxruntime-node; the caller skips the check without it.
  */
 export async function checkOnnxEngine(t: ConformanceTarget): Promise<number> {
   const fail = (m: string): never => {
     throw new ConformanceError(t.plugin.name, m);
   };
-  const run = async (engine: 'tfjs' | 'onnxruntime'): Promise<number[][][][]> =>
+  const run = async (engine: 'tfjs' | 'onnxruntime'): Promise<{ logits: number[][][][]; generated: number[][][] }> =>
     withWrapperAsync(t, t.seed, async (w, batch) => {
       if (!w.engines?.includes('onnxruntime')) fail(`engines is [${w.engines ?? ''}]; this check is for wrappers that list 'onnxruntime'`);
       const why = t.backbone.sampledForwardUnavailable ? t.backbone.sampledForwardUnavailable() : 'the backbone has no sampledForward';
@@ -333,10 +333,19 @@ export async function checkOnnxEngine(t: ConformanceTarget): Promise<number> {
         y.dispose();
         if (tf.memory().numTensors !== before) fail(`predict(${phase}) with engine ${engine} leaks ${tf.memory().numTensors - before} tensor(s)`);
       }
-      return out;
+      // Sampled decoding, one weight sample per sequence: the same tokens under either engine.
+      const prompts = conformancePrompts(t.backbone);
+      const rows = await w.generate(prompts, { maxNewTokens: 4, temperature: 1, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(t.seed).child('generate') }, phase: 'final', engine });
+      return { logits: out, generated: rows.map((perSample) => perSample.map((r) => r.newIds)) };
     });
-  const viaTfjs = await run('tfjs');
-  const viaOrt = await run('onnxruntime');
+  const tfjsRun = await run('tfjs');
+  const ortRun = await run('onnxruntime');
+  const show = (x: number[][][]) => JSON.stringify(x);
+  if (show(tfjsRun.generated) !== show(ortRun.generated)) {
+    fail(`generate with engine onnxruntime gives tokens ${show(ortRun.generated)}, with tfjs ${show(tfjsRun.generated)} (same seed): the adapters' ONNX export of a fixed weight sample differs from delta()`);
+  }
+  const viaTfjs = tfjsRun.logits;
+  const viaOrt = ortRun.logits;
   let worst = 0;
   PHASES.forEach((phase, p) => {
     const a = viaTfjs[p];

@@ -75,6 +75,12 @@ d('bayes-peft logits / generate', () => {
     const b = JSON.parse((await runCli(...args, '--seed', '5')).stdout);
     expect(a.ids).toEqual(b.ids);
     expect(a.ids.length).toBeGreaterThan(5);
+    // onnxruntime decodes the same tokens from the same seed; a bad engine name is a clear error.
+    const c = JSON.parse((await runCli(...args, '--seed', '5', '--engine', 'onnxruntime')).stdout);
+    expect(c.ids).toEqual(a.ids);
+    const bad = await runCli(...args, '--engine', 'torch');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--engine must be tfjs or onnxruntime, got 'torch'");
   });
 
   it('loads a hub id through HF_ENDPOINT into the cache, then offline from the cache', async () => {

@@ -1,6 +1,6 @@
 import type { tf } from '@bayes-peft/tensor';
 import type { Rng } from '../rng';
-import type { SampledForwardOptions } from './onnx';
+import type { EvalEngine, SampledForwardOptions } from './onnx';
 import type { Tokenizer } from './tokenizer';
 
 /** The projections of a Llama-family decoder that accept an adapter. */
@@ -90,6 +90,8 @@ export interface GenerateOptions {
   readonly ctx: ForwardContext;
   /** Stop a sequence at this id (defaults to the tokenizer's EOS). */
   readonly eosTokenId?: number | null;
+  /** Engine of the decoding steps (default 'tfjs'); 'onnxruntime' where the backbone has it (same tokens, same draws). */
+  readonly engine?: EvalEngine;
 }
 
 export interface GenerationResult {

@@ -74,6 +74,28 @@ for (const name of MODELS) {
       expect(inBatch).toBeLessThan(TOL);
     });
 
+    run('greedy continuation through onnxruntime (decoding graph, host KV cache) equals the golden one', async () => {
+      const batch = leftPad(golden.rows.map((r) => r.ids), model.tokenizer.padTokenId);
+      const steps = Math.max(...golden.rows.map((r) => r.base_greedy_ids.length - r.ids.length));
+      const results = await model.generate(batch, { maxNewTokens: steps, temperature: 0, topP: 1, ctx: ctx(), engine: 'onnxruntime' });
+      golden.rows.forEach((row, i) => {
+        const got = results[i].ids;
+        expect(got).toEqual(row.base_greedy_ids.slice(0, got.length));
+        if (got.length < row.base_greedy_ids.length) expect(results[i].finishedWithEos).toBe(true);
+      });
+    });
+
+    run('sampled generation (temperature 1, top-p 0.9) gives the TensorFlow.js engine\'s tokens and NLL', async () => {
+      const batch = leftPad(golden.rows.map((r) => r.ids.slice(0, 12)), model.tokenizer.padTokenId);
+      const options = { maxNewTokens: 16, temperature: 1, topP: 0.9 };
+      const viaTfjs = await model.generate(batch, { ...options, ctx: { training: false, rng: new Rng(3) } });
+      const viaOrt = await model.generate(batch, { ...options, ctx: { training: false, rng: new Rng(3) }, engine: 'onnxruntime' });
+      viaOrt.forEach((r, i) => {
+        expect(r.ids).toEqual(viaTfjs[i].ids);
+        expect(r.nll).toBeCloseTo(viaTfjs[i].nll, 3);
+      });
+    });
+
     run('LoRA logits with the golden PEFT adapter, and the column read-out against the TensorFlow.js forward', async () => {
       const installed = await installPeftAdapter(model, path.join(golden.dir, 'adapter'));
       try {

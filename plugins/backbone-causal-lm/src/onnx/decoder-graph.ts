@@ -21,8 +21,12 @@ import type { DecoderLayer } from '../layer';
 import type { Linear } from '../linear';
 import type { ModelWeights } from '../weights';
 
-/** What the graph returns: logits of some vocabulary columns at the last position, or every position's full logits. */
-export type DecoderGraphOutput = 'columns' | 'all';
+/**
+ * What the graph returns: logits of some vocabulary columns at the last position ('columns'),
+ * every position's full logits ('all'), or one step of incremental decoding ('decode': the last
+ * position's full logits and every layer's keys and values, continuing a cache given as input).
+ */
+export type DecoderGraphOutput = 'columns' | 'all' | 'decode';
 
 /**
  * An adapter site of the graph, in forward call order. The graph is kept for as long as the
@@ -72,7 +76,9 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
   const ids = g.input('input_ids', ['batch', 'seq'], 'int32');
   const cos = g.input('cos', ['batch', 'seq', 1, c.headDim]);
   const sin = g.input('sin', ['batch', 'seq', 1, c.headDim]);
-  const bias = g.input('bias', ['batch', 1, 1, 'seq', 'seq']);
+  const decode = output === 'decode';
+  // Additive attention bias of the new positions over every key (cached ones first when decoding).
+  const bias = g.input('bias', ['batch', 1, 1, 'seq', decode ? 'total' : 'seq']);
   const columns = output === 'columns' ? g.input('columns', ['columns'], 'int32') : null;
   // Its length is the run's sample count (values unused): the output is expanded to it even
   // when no adapter varies by sample.
@@ -146,9 +152,19 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
     // [P, B, Tq, KV, G, D] -> [P, B, KV, G, Tq, D]: a group's query heads share one K and V.
     qh = g.op('Transpose', [g.op('Reshape', [qh, shape([-1, 'B', tq, kvHeads, group, c.headDim])])], { perm: [0, 1, 3, 4, 2, 5] });
     const kh = rope(g.op('Reshape', [k, shape([-1, 'B', 'T', kvHeads, c.headDim])]), cos, sin);
-    const kT = g.op('Unsqueeze', [g.op('Transpose', [kh], { perm: [0, 1, 3, 4, 2] }), g.int64([3])]); // [P, B, KV, 1, D, T]
     const vh = g.op('Reshape', [v, shape([-1, 'B', 'T', kvHeads, c.headDim])]);
-    const vT = g.op('Unsqueeze', [g.op('Transpose', [vh], { perm: [0, 1, 3, 2, 4] }), g.int64([3])]); // [P, B, KV, 1, T, D]
+    // Keys and values as a cache keeps them, [P, B, KV, T, D]; when decoding, after the cached ones.
+    let kAll = g.op('Transpose', [kh], { perm: [0, 1, 3, 2, 4] });
+    let vAll = g.op('Transpose', [vh], { perm: [0, 1, 3, 2, 4] });
+    if (decode) {
+      const past = (kind: 'k' | 'v') => g.input(`past_${kind}_${p.index}`, [1, 'batch', kvHeads, 'past', c.headDim]);
+      kAll = g.op('Concat', [past('k'), kAll], { axis: 3 });
+      vAll = g.op('Concat', [past('v'), vAll], { axis: 3 });
+      g.output(kAll, `present_k_${p.index}`, [1, 'batch', kvHeads, 'total', c.headDim]);
+      g.output(vAll, `present_v_${p.index}`, [1, 'batch', kvHeads, 'total', c.headDim]);
+    }
+    const kT = g.op('Unsqueeze', [g.op('Transpose', [kAll], { perm: [0, 1, 2, 4, 3] }), g.int64([3])]); // [P, B, KV, 1, D, T]
+    const vT = g.op('Unsqueeze', [vAll, g.int64([3])]); // [P, B, KV, 1, T, D]
     const scores = g.op('Add', [g.op('MatMul', [qh, kT]), attnLast ? last(bias, 3) : bias]);
     const probs = g.op('Softmax', [scores], { axis: -1 });
     const attn = g.op('Reshape', [
@@ -173,7 +189,8 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
       : g.op('Transpose', [g.op('Gather', [weight('model.embed_tokens.weight', weights.embed), ids], { axis: 1 })], { perm: [1, 2, 0] });
   let h = g.op('Unsqueeze', [embedded, g.int64([0])]);
   const lastLayer = weights.layers.length - 1;
-  weights.layers.forEach((layer, i) => (h = decoderLayer(h, layer, output === 'columns' && i === lastLayer)));
+  // Columns and decoding read the last position only: the last layer's attention and MLP run for it alone.
+  weights.layers.forEach((layer, i) => (h = decoderLayer(h, layer, output !== 'all' && i === lastLayer)));
   const hidden = rmsNorm(h, weight('model.norm.weight', weights.norm));
 
   const head = weights.lmHead;
@@ -181,6 +198,11 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
     const logits = linear(hidden, head, ['B', 'T']); // [P, B, T, V]
     const full = g.op('Expand', [logits, g.op('Concat', [g.op('Shape', [sampleAxis]), g.int64([1, 1, 1])], { axis: 0 })]);
     g.output(g.op('Transpose', [full], { perm: [1, 0, 2, 3] }), 'logits', ['batch', samples, 'seq', c.vocabSize]);
+  } else if (decode) {
+    const lastHidden = g.op('Reshape', [hidden, shape([-1, 'B', c.hiddenSize])]);
+    const logits = linear(lastHidden, head, ['B']); // [P, B, V]
+    const full = g.op('Expand', [logits, g.op('Concat', [g.op('Shape', [sampleAxis]), g.int64([1, 1])], { axis: 0 })]);
+    g.output(g.op('Transpose', [full], { perm: [1, 0, 2] }), 'logits', ['batch', samples, c.vocabSize]);
   } else {
     // [P, B, 1, H] -> [P, B, H]; the frozen head for the answer columns only, then the adapter's delta at those columns.
     const lastHidden = g.op('Reshape', [hidden, shape([-1, 'B', c.hiddenSize])]);

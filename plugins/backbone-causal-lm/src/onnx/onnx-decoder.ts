@@ -28,6 +28,9 @@ interface RunBase {
   readonly sampleContext?: (sample: number) => ForwardContext;
 }
 
+/** Keys and values of every layer on the host, [1, B, KV, T, D] each, between decoding steps. */
+export type HostKvCache = { readonly k: { data: Float32Array; dims: readonly number[] }; readonly v: { data: Float32Array; dims: readonly number[] } }[];
+
 export type OnnxRunOptions = (RunBase & { readonly output: 'columns'; readonly columns: readonly number[] }) | (RunBase & { readonly output: 'all' });
 
 export class OnnxDecoder {
@@ -87,6 +90,48 @@ export class OnnxDecoder {
       const ts = parts.map((p) => tf.tensor(p.data, [...p.dims], 'float32'));
       return ts.length === 1 ? ts[0] : tf.concat(ts, 1); // [B, samples, ...]
     });
+  }
+
+  /**
+   * One step of incremental decoding with one weight sample: new tokens `ids` [B][Tn] at RoPE
+   * `positions` [B][Tn], attending over the cache and themselves under `mask` [B][total] (1 =
+   * a real key). Returns the last position's logits [B, V] and the cache extended by the new
+   * positions (host arrays; onnxruntime reads them in place on the next step).
+   */
+  async decodeStep(
+    ids: readonly (readonly number[])[],
+    positions: readonly (readonly number[])[],
+    mask: readonly (readonly number[])[],
+    past: HostKvCache | null,
+    ctx: ForwardContext,
+  ): Promise<{ logits: Float32Array; cache: HostKvCache }> {
+    const reason = this.unavailable();
+    if (reason) throw new Error(`onnxruntime decoding: ${reason}`);
+    const { graph, session } = await this.session('decode');
+    const b = ids.length;
+    const tn = ids[0].length;
+    const c = this.config;
+    const d = c.headDim;
+    const cos = new Float32Array(b * tn * d);
+    const sin = new Float32Array(b * tn * d);
+    positions.forEach((row, r) => row.forEach((p, j) => writeRopeRow(this.invFreq, p, cos, sin, (r * tn + j) * d)));
+    const feeds: Record<string, OnnxFeed> = {
+      input_ids: { data: Int32Array.from(ids.flat()), dims: [b, tn] },
+      cos: { data: cos, dims: [b, tn, 1, d] },
+      sin: { data: sin, dims: [b, tn, 1, d] },
+      bias: { data: hostBiasValues(mask, tn, c.slidingWindow), dims: [b, 1, 1, tn, mask[0].length] },
+      sample_axis: { data: new Float32Array(1), dims: [1] },
+      ...this.adapterFeeds(graph, 0, 1, [b, tn], { samples: 1, ctx }),
+    };
+    const empty = { data: new Float32Array(0), dims: [1, b, c.numKeyValueHeads, 0, d] };
+    for (let l = 0; l < c.numLayers; l++) {
+      feeds[`past_k_${l}`] = past ? past[l].k : empty;
+      feeds[`past_v_${l}`] = past ? past[l].v : empty;
+    }
+    for (const [name, tensor] of graph.weights) feeds[name] = { data: hostView(tensor), dims: tensor.shape };
+    const out = await session.run(feeds);
+    const cache: HostKvCache = Array.from({ length: c.numLayers }, (_, l) => ({ k: out[`present_k_${l}`], v: out[`present_v_${l}`] }));
+    return { logits: out.logits.data, cache };
   }
 
   /** Frees every session. */
