@@ -316,15 +316,14 @@ export async function checkOnnxEngine(t: ConformanceTarget): Promise<number> {
   const fail = (m: string): never => {
     throw new ConformanceError(t.plugin.name, m);
   };
-  const run = async (engine: 'tfjs' | 'onnxruntime'): Promise<{ logits: number[][][][]; generated: number[][][] }> =>
+  const run = async (engine: 'tfjs' | 'onnxruntime'): Promise<{ logits: number[][][][]; generated: number[][][]; calibration: string }> =>
     withWrapperAsync(t, t.seed, async (w, batch) => {
       if (!w.engines?.includes('onnxruntime')) fail(`engines is [${w.engines ?? ''}]; this check is for wrappers that list 'onnxruntime'`);
       const why = t.backbone.sampledForwardUnavailable ? t.backbone.sampledForwardUnavailable() : 'the backbone has no sampledForward';
       if (why) fail(`cannot run on onnxruntime: ${why} (do its adapters implement OnnxAdapter?)`);
-      if (!w.trainingFree) {
-        w.prepare(conformancePlan(t.steps));
-        for (let step = 0; step < t.steps; step++) w.trainStep(batch, step);
-      }
+      await fit(w, t, batch, { calibrate: false });
+      // Calibration (TFB's search) makes its forwards on the run's engine too.
+      const calibration = w.calibrate ? JSON.stringify((await w.calibrate(conformanceAnchor(t.backbone), { numExamples: CONFORMANCE_EXAMPLES.length, engine })).summary) : '';
       const out: number[][][][] = [];
       for (const phase of PHASES) {
         const before = tf.memory().numTensors;
@@ -336,10 +335,11 @@ export async function checkOnnxEngine(t: ConformanceTarget): Promise<number> {
       // Sampled decoding, one weight sample per sequence: the same tokens under either engine.
       const prompts = conformancePrompts(t.backbone);
       const rows = await w.generate(prompts, { maxNewTokens: 4, temperature: 1, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(t.seed).child('generate') }, phase: 'final', engine });
-      return { logits: out, generated: rows.map((perSample) => perSample.map((r) => r.newIds)) };
+      return { logits: out, generated: rows.map((perSample) => perSample.map((r) => r.newIds)), calibration };
     });
   const tfjsRun = await run('tfjs');
   const ortRun = await run('onnxruntime');
+  if (tfjsRun.calibration !== ortRun.calibration) fail(`calibrate() on onnxruntime settles on ${ortRun.calibration}, on tfjs on ${tfjsRun.calibration}`);
   const show = (x: number[][][]) => JSON.stringify(x);
   if (show(tfjsRun.generated) !== show(ortRun.generated)) {
     fail(`generate with engine onnxruntime gives tokens ${show(ortRun.generated)}, with tfjs ${show(tfjsRun.generated)} (same seed): the adapters' ONNX export of a fixed weight sample differs from delta()`);

@@ -67,7 +67,7 @@ export function describeWrapperConformance(options: WrapperConformanceOptions): 
     it('generates [batch][samples] results, one per weight sample', () => checkGenerate(target()), TIMEOUT_MS);
     if (traits.onnx) {
       const missing = onnxRuntimeUnavailable();
-      if (!missing) it('predicts (1e-4, sample for sample) and generates through onnxruntime what it does on TensorFlow.js', () => checkOnnxEngine(target()), TIMEOUT_MS);
+      if (!missing) it('calibrates, predicts (1e-4, sample for sample) and generates through onnxruntime as on TensorFlow.js', () => checkOnnxEngine(target()), TIMEOUT_MS);
       else if (process.env.CI) it('runs on onnxruntime (required in CI)', () => expect(missing).toBeNull());
       else it.skip(`predicts through onnxruntime (skipped: ${missing})`, () => undefined);
     }

@@ -58,6 +58,8 @@ export type AnchorBatches = () => AsyncIterable<McqBatch>;
 export interface CalibrationContext {
   /** Examples in the anchor set (the sum of the batches' sizes). */
   readonly numExamples: number;
+  /** The run's evaluation engine, for the forwards calibration makes (default 'tfjs'). */
+  readonly engine?: EvalEngine;
 }
 
 /** One line of a calibration log: written to metrics.jsonl as `{ phase: 'calibrate', ...entry }`. */

@@ -239,7 +239,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
       },
     });
     // Wrappers that fit something on held-out data (TFB's noise scale) do it before the final evaluation.
-    const calibration = await calibrateWrapper({ wrapper, backbone, examples: anchor, targetIds, batchSize: evalArgs.batchSize, maxSeqLen: spec.train.maxSeqLen });
+    const calibration = await calibrateWrapper({ wrapper, backbone, examples: anchor, targetIds, batchSize: evalArgs.batchSize, maxSeqLen: spec.train.maxSeqLen, engine: evalEngine.engine });
     if (calibration) {
       for (const [index, entry] of calibration.log.entries()) {
         await folder.appendJsonl(RUN_FILES.metrics, { phase: 'calibrate', step: spec.train.steps, index, ...entry });
