@@ -25,6 +25,7 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
   /** The reference's `blobsample` switch: off = posterior mean (LoRA only). */
   sampling = true;
   private fixed: tf.Tensor2D | null = null;
+  private fixedSamples: tf.Tensor2D[] | null = null;
 
   constructor(
     readonly lora: LoraAdapter,
@@ -71,8 +72,22 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
     this.fixed = tf.tidy(() => this.noise.draw([r, inF], rng) as tf.Tensor2D);
   }
 
+  /**
+   * Fixes one weight sample per sample of an onnxruntime decoding (sample s: the draw from
+   * rngs[s], as `fixNoise(rngs[s])` makes it), until `releaseNoise`. `delta` is not defined
+   * meanwhile: only the ONNX export reads them.
+   */
+  fixNoiseSamples(rngs: readonly Rng[]): void {
+    this.releaseNoise();
+    const [r, inF] = this.lora.A.shape;
+    this.fixedSamples = rngs.map((rng) => tf.tidy(() => this.noise.draw([r, inF], rng) as tf.Tensor2D));
+    this.fixed = this.fixedSamples[0] ?? null;
+  }
+
   releaseNoise(): void {
-    this.fixed?.dispose();
+    if (this.fixedSamples) tf.dispose(this.fixedSamples);
+    else this.fixed?.dispose();
+    this.fixedSamples = null;
     this.fixed = null;
   }
 
@@ -112,11 +127,12 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
   }
 
   /** One sample's E^T, R and S, drawn from ctx.rng in delta's order: z, then R, then S. */
-  onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext): Record<string, OnnxFeed> {
+  onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext, sample: number): Record<string, OnnxFeed> {
     const [r, inF] = this.lora.A.shape;
     const ones = new Array<number>(info.rank - 3).fill(1);
     if (this.fixed) {
-      const fixed = this.fixed;
+      const fixed = this.fixedSamples ? this.fixedSamples[sample] : this.fixed;
+      if (!fixed) throw new Error(`${this.lora.site.name}: no fixed weight sample ${sample} (${this.fixedSamples?.length} fixed)`);
       let E!: Float32Array;
       tf.tidy(() => {
         E = this.noise.perturbation(this.sigma(), fixed).dataSync() as Float32Array;

@@ -143,13 +143,24 @@ export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> implement
     const { phase, ...rest } = options;
     const S = this.samplesFor(phase);
     const call = this.generateCalls++;
+    const sampleContext = (s: number): ForwardContext => ({ training: false, rng: S === 1 ? options.ctx.rng : options.ctx.rng.child(`sample/${s}`) });
+    if (options.engine === 'onnxruntime' && backbone.sampledGenerate) {
+      // Every sample's sequences decoded together: sample s under its own fixed draw, as below.
+      if (this.meanOnly) this.setSampling(false);
+      else for (const [name, layer] of this.layers) layer.fixNoiseSamples(Array.from({ length: S }, (_, s) => this.rng.child(`generate/${call}/${s}/${name}`)));
+      try {
+        return await backbone.sampledGenerate(batch, { ...rest, samples: S, sampleContext });
+      } finally {
+        for (const layer of this.layers.values()) layer.releaseNoise();
+        this.setSampling(true);
+      }
+    }
     const out: GenerationResult[][] = batch.ids.map(() => []);
     for (let s = 0; s < S; s++) {
       if (this.meanOnly) this.setSampling(false);
       else for (const [name, layer] of this.layers) layer.fixNoise(this.rng.child(`generate/${call}/${s}/${name}`));
       try {
-        const ctx: ForwardContext = { training: false, rng: S === 1 ? options.ctx.rng : options.ctx.rng.child(`sample/${s}`) };
-        const results = await backbone.generate(batch, { ...rest, ctx });
+        const results = await backbone.generate(batch, { ...rest, ctx: sampleContext(s) });
         results.forEach((r, b) => out[b].push(r));
       } finally {
         for (const layer of this.layers.values()) layer.releaseNoise();

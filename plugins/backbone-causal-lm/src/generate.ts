@@ -13,19 +13,41 @@ import { logProbAt, pickToken } from './sampling';
  * `nll` sums -log softmax of the raw logits (before temperature and top-p) of the chosen tokens.
  */
 export async function generate(model: CausalLm, batch: EncodedBatch, options: GenerateOptions): Promise<GenerationResult[]> {
-  const { maxNewTokens, temperature, topP, ctx } = options;
+  return (await generateSamples(model, batch, { ...options, samples: 1 })).map((perSample) => perSample[0]);
+}
+
+export interface SampledGenerateOptions extends GenerateOptions {
+  /** Weight samples, one sequence each per prompt (more than 1: onnxruntime only). */
+  readonly samples: number;
+  /** Sample s's context: its token draws and its adapters' inputs (default: every sample uses ctx). */
+  readonly sampleContext?: (sample: number) => ForwardContext;
+}
+
+/**
+ * `samples` generations per prompt ([B][S]) as `samples` calls of `generate`, one per sample with
+ * `sampleContext(s)`, would make them, but decoded together: one onnxruntime run per step for
+ * every sample's sequences (a sample axis in front of the batch), each sample drawing its tokens
+ * from its own stream. Finished samples ride along with padding until every row is done.
+ */
+export async function generateSamples(model: CausalLm, batch: EncodedBatch, options: SampledGenerateOptions): Promise<GenerationResult[][]> {
+  const { maxNewTokens, temperature, topP, samples } = options;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
   if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new Error(`generate: temperature must be >= 0, got ${temperature}`);
   if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${topP}`);
+  if (!Number.isInteger(samples) || samples < 1) throw new Error(`generate: samples must be a positive integer, got ${samples}`);
+  if (samples > 1 && options.engine !== 'onnxruntime') throw new Error('generate: several samples in one decoding need the onnxruntime engine');
   const eos = new Set<number>(
     options.eosTokenId === undefined ? model.tokenizer.eosTokenIds : options.eosTokenId === null ? [] : [options.eosTokenId],
   );
+  // One context object per sample for the whole generation: its rng is a stream that advances.
+  const contexts = Array.from({ length: samples }, (_, s) => (options.sampleContext ? options.sampleContext(s) : options.ctx));
 
   const prompts = unpad(batch);
   const rows = prompts.length;
-  const newIds: number[][] = prompts.map(() => []);
-  const nll = new Array<number>(rows).fill(0);
-  const done = new Array<boolean>(rows).fill(false);
+  const grid = <T>(f: () => T): T[][] => Array.from({ length: samples }, () => Array.from({ length: rows }, f));
+  const newIds = grid<number[]>(() => []);
+  const nll = grid(() => 0);
+  const done = grid(() => false);
 
   if (maxNewTokens > 0) {
     const mask = batch.mask.map((r) => r.map((m) => (m ? 1 : 0)));
@@ -35,25 +57,31 @@ export async function generate(model: CausalLm, batch: EncodedBatch, options: Ge
       let seen = 0;
       return r.map((m) => Math.max(0, (seen += m) - 1));
     });
-    const engine: StepEngine = options.engine === 'onnxruntime' ? new OnnxSteps(model, ctx) : new TfjsSteps(model, ctx);
+    const engine: StepEngine = options.engine === 'onnxruntime' ? new OnnxSteps(model, contexts) : new TfjsSteps(model, contexts[0]);
     try {
+      // Logits [B, S, V]: row b of sample s at (b * S + s) * V.
       let values = await engine.prefill(batch, positions, mask, Math.max(...lengths) - 1);
       for (let step = 0; ; step++) {
-        const vocab = values.length / rows;
-        const next: number[] = [];
-        for (let r = 0; r < rows; r++) {
-          if (done[r]) {
-            next.push(model.tokenizer.padTokenId);
-            continue;
+        const vocab = values.length / (rows * samples);
+        const next: number[][] = [];
+        for (let s = 0; s < samples; s++) {
+          const tokens: number[] = [];
+          for (let r = 0; r < rows; r++) {
+            if (done[s][r]) {
+              tokens.push(model.tokenizer.padTokenId);
+              continue;
+            }
+            const at = (r * samples + s) * vocab;
+            const row = values.subarray(at, at + vocab);
+            const token = pickToken(row, temperature, topP, contexts[s].rng);
+            nll[s][r] -= logProbAt(row, token);
+            newIds[s][r].push(token);
+            if (eos.has(token)) done[s][r] = true;
+            tokens.push(token);
           }
-          const row = values.subarray(r * vocab, (r + 1) * vocab);
-          const token = pickToken(row, temperature, topP, ctx.rng);
-          nll[r] -= logProbAt(row, token);
-          newIds[r].push(token);
-          if (eos.has(token)) done[r] = true;
-          next.push(token);
+          next.push(tokens);
         }
-        if (done.every(Boolean) || step + 1 >= maxNewTokens) break;
+        if (done.every((d) => d.every(Boolean)) || step + 1 >= maxNewTokens) break;
 
         for (const r of mask) r.push(1);
         values = await engine.step(next, lengths.map((n) => [n]), mask, Math.max(...lengths));
@@ -64,22 +92,27 @@ export async function generate(model: CausalLm, batch: EncodedBatch, options: Ge
     }
   }
 
-  return prompts.map((prompt, r) => {
-    const generated = newIds[r];
-    return {
-      ids: [...prompt, ...generated],
-      newIds: generated,
-      text: model.tokenizer.decode(generated, { skipSpecialTokens: true }),
-      nll: nll[r],
-      finishedWithEos: generated.length > 0 && eos.has(generated[generated.length - 1]),
-    };
-  });
+  return prompts.map((prompt, r) =>
+    Array.from({ length: samples }, (_, s) => {
+      const generated = newIds[s][r];
+      return {
+        ids: [...prompt, ...generated],
+        newIds: generated,
+        text: model.tokenizer.decode(generated, { skipSpecialTokens: true }),
+        nll: nll[s][r],
+        finishedWithEos: generated.length > 0 && eos.has(generated[generated.length - 1]),
+      };
+    }),
+  );
 }
 
-/** The model work of a generation: a prefill of the prompts, then one token per row per step; last-position logits [rows, V] on the host. */
+/**
+ * The model work of a generation: a prefill of the prompts, then one token per row and sample per
+ * step (`next` [S][B]); last-position logits [B, S, V] on the host.
+ */
 interface StepEngine {
   prefill(batch: EncodedBatch, positions: number[][], mask: number[][], maxPosition: number): Promise<Float32Array>;
-  step(next: number[], positions: number[][], mask: number[][], maxPosition: number): Promise<Float32Array>;
+  step(next: number[][], positions: number[][], mask: number[][], maxPosition: number): Promise<Float32Array>;
   dispose(): void;
 }
 
@@ -115,8 +148,9 @@ class TfjsSteps implements StepEngine {
     }
   }
 
-  async step(next: number[], positions: number[][], mask: number[][], maxPosition: number): Promise<Float32Array> {
+  async step(nextPerSample: number[][], positions: number[][], mask: number[][], maxPosition: number): Promise<Float32Array> {
     const { model, ctx } = this;
+    const next = nextPerSample[0]; // one sample on this engine
     const rows = next.length;
     const past = this.cache!;
     const out = tf.tidy(() => {
@@ -137,29 +171,32 @@ class TfjsSteps implements StepEngine {
   }
 }
 
-/** onnxruntime: the decoder graph's decoding variant, the cache kept on the host between steps. */
+/** onnxruntime: the decoder graph's decoding variant, every sample's sequences in one run, the cache on the host between steps. */
 class OnnxSteps implements StepEngine {
   private cache: HostKvCache | null = null;
 
   constructor(
     private readonly model: CausalLm,
-    private readonly ctx: ForwardContext,
+    private readonly contexts: readonly ForwardContext[],
   ) {}
 
   async prefill(batch: EncodedBatch, positions: number[][], mask: number[][]): Promise<Float32Array> {
-    const out = await this.model.onnxDecodeStep(batch.ids, positions, mask, null, this.ctx);
-    this.cache = out.cache;
-    return out.logits;
+    return this.run(this.contexts.map(() => batch.ids), positions, mask);
   }
 
-  async step(next: number[], positions: number[][], mask: number[][]): Promise<Float32Array> {
-    const out = await this.model.onnxDecodeStep(next.map((t) => [t]), positions, mask, this.cache, this.ctx);
-    this.cache = out.cache;
-    return out.logits;
+  async step(next: number[][], positions: number[][], mask: number[][]): Promise<Float32Array> {
+    return this.run(next.map((tokens) => tokens.map((t) => [t])), positions, mask);
   }
 
   dispose(): void {
     this.cache = null;
+  }
+
+  private async run(ids: number[][][], positions: number[][], mask: number[][]): Promise<Float32Array> {
+    const contexts = this.contexts;
+    const out = await this.model.onnxDecodeStep(ids, positions, mask, this.cache, { ctx: contexts[0], sampleContext: (s) => contexts[s] });
+    this.cache = out.cache;
+    return out.logits;
   }
 }
 

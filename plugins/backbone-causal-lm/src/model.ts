@@ -13,7 +13,7 @@ import type {
 import { causalBias } from './attention';
 import type { CausalLmConfig } from './config';
 import { batchToTensors, encodeTexts } from './encode';
-import { generate } from './generate';
+import { generate, generateSamples } from './generate';
 import type { LayerCache, RopeInputs } from './layer';
 import { Linear } from './linear';
 import { rmsNorm } from './norm';
@@ -152,6 +152,12 @@ export class CausalLm implements Backbone {
   async generate(batch: EncodedBatch, options: GenerateOptions): Promise<GenerationResult[]> {
     this.assertLive();
     return generate(this, batch, options);
+  }
+
+  /** `samples` generations per prompt decoded together through onnxruntime ([B][samples]); see generateSamples. */
+  async sampledGenerate(batch: EncodedBatch, options: GenerateOptions & { samples: number; sampleContext: (sample: number) => ForwardContext }): Promise<GenerationResult[][]> {
+    this.assertLive();
+    return generateSamples(this, batch, { ...options, engine: 'onnxruntime' });
   }
 
   /**

@@ -209,12 +209,16 @@ export class DeepEnsembleWrapper implements Wrapper {
     const backbone = this.requireBackbone('generate');
     const { phase: _phase, ...rest } = options;
     const n = this.options.members;
+    const memberContext = (m: number): ForwardContext => ({ training: false, rng: n === 1 ? options.ctx.rng : options.ctx.rng.child(`member/${m}`) });
+    if (rest.engine === 'onnxruntime' && backbone.sampledGenerate) {
+      // Every member's sequences decoded together: member m is sample m.
+      return this.membersAsSamples(() => backbone.sampledGenerate!(batch, { ...rest, samples: n, sampleContext: memberContext }));
+    }
     const out: GenerationResult[][] = batch.ids.map(() => []);
     try {
       for (let m = 0; m < n; m++) {
         this.setActive(m);
-        const ctx: ForwardContext = { training: false, rng: n === 1 ? options.ctx.rng : options.ctx.rng.child(`member/${m}`) };
-        const results = await backbone.generate(batch, { ...rest, ctx });
+        const results = await backbone.generate(batch, { ...rest, ctx: memberContext(m) });
         results.forEach((r, b) => out[b].push(r));
       }
     } finally {

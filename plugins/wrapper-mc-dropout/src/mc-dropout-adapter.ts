@@ -10,6 +10,7 @@ import { applySequenceMask, invertedDropout, keepMaskBytes, sequenceKeepMask } f
  */
 export class McDropoutAdapter implements Adapter, OnnxAdapter {
   private fixed: tf.Tensor2D | null = null;
+  private fixedSamples: tf.Tensor2D[] | null = null;
 
   constructor(
     readonly lora: LoraAdapter,
@@ -34,8 +35,17 @@ export class McDropoutAdapter implements Adapter, OnnxAdapter {
     this.fixed = tf.keep(sequenceKeepMask(batch, this.lora.site.inFeatures, this.rate, rng));
   }
 
+  /** One per-sequence mask per sample of an onnxruntime decoding (sample s: `fixMask(batch, rngs[s])`'s), until `releaseMask`. */
+  fixMaskSamples(batch: number, rngs: readonly Rng[]): void {
+    this.releaseMask();
+    this.fixedSamples = rngs.map((rng) => tf.keep(sequenceKeepMask(batch, this.lora.site.inFeatures, this.rate, rng)));
+    this.fixed = this.fixedSamples[0] ?? null;
+  }
+
   releaseMask(): void {
-    this.fixed?.dispose();
+    if (this.fixedSamples) tf.dispose(this.fixedSamples);
+    else this.fixed?.dispose();
+    this.fixedSamples = null;
     this.fixed = null;
   }
 
@@ -72,11 +82,13 @@ export class McDropoutAdapter implements Adapter, OnnxAdapter {
   }
 
   /** One pass's keep mask, drawn from ctx.rng as invertedDropout draws it. */
-  onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext): Record<string, OnnxFeed> {
+  onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext, sample: number): Record<string, OnnxFeed> {
     if (this.fixed) {
-      const [b, inF] = this.fixed.shape;
+      const mask = this.fixedSamples ? this.fixedSamples[sample] : this.fixed;
+      if (!mask) throw new Error(`mc-dropout: no fixed mask for sample ${sample}`);
+      const [b, inF] = mask.shape;
       const ones = new Array<number>(info.rank - 3).fill(1);
-      return { [`${info.prefix}seq_mask`]: { data: Float32Array.from(this.fixed.dataSync()), dims: [b, ...ones, inF] } };
+      return { [`${info.prefix}seq_mask`]: { data: Float32Array.from(mask.dataSync()), dims: [b, ...ones, inF] } };
     }
     if (this.rate === 0) return {};
     const shape = [...lead, info.site.inFeatures];

@@ -164,12 +164,22 @@ export class McDropoutWrapper implements Wrapper {
     const { phase, ...rest } = options;
     const S = this.samplesFor(phase);
     const call = this.generateCalls++;
+    const sampleContext = (s: number): ForwardContext => ({ training: false, rng: S === 1 ? options.ctx.rng : options.ctx.rng.child(`sample/${s}`) });
+    const maskRng = (s: number, name: string) => this.rng.child(`generate/${call}/${s}/${name}`);
+    if (options.engine === 'onnxruntime' && backbone.sampledGenerate) {
+      // Every pass's sequences decoded together, each under its own per-sequence masks as below.
+      for (const [name, layer] of this.layers) layer.fixMaskSamples(batch.ids.length, Array.from({ length: S }, (_, s) => maskRng(s, name)));
+      try {
+        return await backbone.sampledGenerate(batch, { ...rest, samples: S, sampleContext });
+      } finally {
+        for (const layer of this.layers.values()) layer.releaseMask();
+      }
+    }
     const out: GenerationResult[][] = batch.ids.map(() => []);
     for (let s = 0; s < S; s++) {
-      for (const [name, layer] of this.layers) layer.fixMask(batch.ids.length, this.rng.child(`generate/${call}/${s}/${name}`));
+      for (const [name, layer] of this.layers) layer.fixMask(batch.ids.length, maskRng(s, name));
       try {
-        const ctx: ForwardContext = { training: false, rng: S === 1 ? options.ctx.rng : options.ctx.rng.child(`sample/${s}`) };
-        const results = await backbone.generate(batch, { ...rest, ctx });
+        const results = await backbone.generate(batch, { ...rest, ctx: sampleContext(s) });
         results.forEach((r, b) => out[b].push(r));
       } finally {
         for (const layer of this.layers.values()) layer.releaseMask();

@@ -128,5 +128,11 @@ export interface Backbone {
    * the same order, as `samples` calls of `forward` with the same ctx.
    */
   sampledForward?(batch: TokenBatch, options: SampledForwardOptions): Promise<tf.Tensor3D>;
+  /**
+   * Optional engine: `samples` generations per prompt ([B][samples]) decoded together in one
+   * onnxruntime run per step, as `samples` calls of `generate` with `sampleContext(s)` would make
+   * them (each sample's adapters fed for sample s: a wrapper fixes one weight sample per sample).
+   */
+  sampledGenerate?(batch: EncodedBatch, options: GenerateOptions & { readonly samples: number; readonly sampleContext: (sample: number) => ForwardContext }): Promise<GenerationResult[][]>;
   dispose(): void;
 }

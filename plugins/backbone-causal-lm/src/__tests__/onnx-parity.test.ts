@@ -96,6 +96,22 @@ for (const name of MODELS) {
       });
     });
 
+    run('three samples decoded together (sampledGenerate) equal three generate calls, each on its own stream', async () => {
+      const batch = leftPad(golden.rows.map((r) => r.ids.slice(0, 10)), model.tokenizer.padTokenId);
+      const options = { maxNewTokens: 12, temperature: 1, topP: 0.95 };
+      const root = new Rng(11);
+      const together = await model.sampledGenerate(batch, { ...options, ctx: ctx(), samples: 3, sampleContext: (s) => ({ training: false, rng: root.child(`sample/${s}`) }) });
+      for (let s = 0; s < 3; s++) {
+        const alone = await model.generate(batch, { ...options, ctx: { training: false, rng: new Rng(11).child(`sample/${s}`) } });
+        together.forEach((perSample, b) => {
+          expect(perSample[s].ids).toEqual(alone[b].ids);
+          expect(perSample[s].nll).toBeCloseTo(alone[b].nll, 3);
+        });
+      }
+      // The three streams really differ (else the comparison above would be of one sample).
+      expect(new Set(together.flatMap((perSample) => perSample.map((r) => r.ids.join()))).size).toBeGreaterThan(together.length);
+    });
+
     run('LoRA logits with the golden PEFT adapter, and the column read-out against the TensorFlow.js forward', async () => {
       const installed = await installPeftAdapter(model, path.join(golden.dir, 'adapter'));
       try {

@@ -73,10 +73,12 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
     return input;
   };
 
-  const ids = g.input('input_ids', ['batch', 'seq'], 'int32');
+  const decode = output === 'decode';
+  // Decoding carries one sequence per sample (they diverge after the first sampled token): ids
+  // [samples, B, T]; the forwards share the prompt: ids [B, T].
+  const ids = decode ? g.input('input_ids', [samples, 'batch', 'seq'], 'int32') : g.input('input_ids', ['batch', 'seq'], 'int32');
   const cos = g.input('cos', ['batch', 'seq', 1, c.headDim]);
   const sin = g.input('sin', ['batch', 'seq', 1, c.headDim]);
-  const decode = output === 'decode';
   // Additive attention bias of the new positions over every key (cached ones first when decoding).
   const bias = g.input('bias', ['batch', 1, 1, 'seq', decode ? 'total' : 'seq']);
   const columns = output === 'columns' ? g.input('columns', ['columns'], 'int32') : null;
@@ -86,8 +88,9 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
 
   // [B] and [T] as int64 1-D values, for the shapes of reshapes.
   const idsShape = g.op('Shape', [ids]);
-  const dimB = g.op('Slice', [idsShape, g.int64([0]), g.int64([1])]);
-  const dimT = g.op('Slice', [idsShape, g.int64([1]), g.int64([2])]);
+  const first = decode ? 1 : 0;
+  const dimB = g.op('Slice', [idsShape, g.int64([first]), g.int64([first + 1])]);
+  const dimT = g.op('Slice', [idsShape, g.int64([first + 1]), g.int64([first + 2])]);
   const dimC = columns ? g.op('Shape', [columns]) : null;
   const shapes = new Map<string, string>();
   const shape = (dims: readonly Dim[]): string => {
@@ -157,11 +160,11 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
     let kAll = g.op('Transpose', [kh], { perm: [0, 1, 3, 2, 4] });
     let vAll = g.op('Transpose', [vh], { perm: [0, 1, 3, 2, 4] });
     if (decode) {
-      const past = (kind: 'k' | 'v') => g.input(`past_${kind}_${p.index}`, [1, 'batch', kvHeads, 'past', c.headDim]);
+      const past = (kind: 'k' | 'v') => g.input(`past_${kind}_${p.index}`, [samples, 'batch', kvHeads, 'past', c.headDim]);
       kAll = g.op('Concat', [past('k'), kAll], { axis: 3 });
       vAll = g.op('Concat', [past('v'), vAll], { axis: 3 });
-      g.output(kAll, `present_k_${p.index}`, [1, 'batch', kvHeads, 'total', c.headDim]);
-      g.output(vAll, `present_v_${p.index}`, [1, 'batch', kvHeads, 'total', c.headDim]);
+      g.output(kAll, `present_k_${p.index}`, [samples, 'batch', kvHeads, 'total', c.headDim]);
+      g.output(vAll, `present_v_${p.index}`, [samples, 'batch', kvHeads, 'total', c.headDim]);
     }
     const kT = g.op('Unsqueeze', [g.op('Transpose', [kAll], { perm: [0, 1, 2, 4, 3] }), g.int64([3])]); // [P, B, KV, 1, D, T]
     const vT = g.op('Unsqueeze', [vAll, g.int64([3])]); // [P, B, KV, 1, T, D]
@@ -183,11 +186,12 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
   };
 
   // Embedding, with the sample axis P = 1 in front.
+  const embedTable = weight('model.embed_tokens.weight', weights.embed);
   const embedded =
     weights.embedLayout === 'rows'
-      ? g.op('Gather', [weight('model.embed_tokens.weight', weights.embed), ids], { axis: 0 })
-      : g.op('Transpose', [g.op('Gather', [weight('model.embed_tokens.weight', weights.embed), ids], { axis: 1 })], { perm: [1, 2, 0] });
-  let h = g.op('Unsqueeze', [embedded, g.int64([0])]);
+      ? g.op('Gather', [embedTable, ids], { axis: 0 })
+      : g.op('Transpose', [g.op('Gather', [embedTable, ids], { axis: 1 })], { perm: decode ? [1, 2, 3, 0] : [1, 2, 0] });
+  let h = decode ? embedded : g.op('Unsqueeze', [embedded, g.int64([0])]);
   const lastLayer = weights.layers.length - 1;
   // Columns and decoding read the last position only: the last layer's attention and MLP run for it alone.
   weights.layers.forEach((layer, i) => (h = decoderLayer(h, layer, output !== 'all' && i === lastLayer)));

@@ -28,7 +28,7 @@ interface RunBase {
   readonly sampleContext?: (sample: number) => ForwardContext;
 }
 
-/** Keys and values of every layer on the host, [1, B, KV, T, D] each, between decoding steps. */
+/** Keys and values of every layer on the host, [S, B, KV, T, D] each, between decoding steps. */
 export type HostKvCache = { readonly k: { data: Float32Array; dims: readonly number[] }; readonly v: { data: Float32Array; dims: readonly number[] } }[];
 
 export type OnnxRunOptions = (RunBase & { readonly output: 'columns'; readonly columns: readonly number[] }) | (RunBase & { readonly output: 'all' });
@@ -93,37 +93,40 @@ export class OnnxDecoder {
   }
 
   /**
-   * One step of incremental decoding with one weight sample: new tokens `ids` [B][Tn] at RoPE
-   * `positions` [B][Tn], attending over the cache and themselves under `mask` [B][total] (1 =
-   * a real key). Returns the last position's logits [B, V] and the cache extended by the new
-   * positions (host arrays; onnxruntime reads them in place on the next step).
+   * One step of incremental decoding of `ids` [S][B][Tn] (one sequence per weight sample) at
+   * RoPE `positions` [B][Tn], attending over the cache and themselves under `mask` [B][total]
+   * (1 = a real key; positions and mask are the same for every sample). Adapters draw sample s's
+   * inputs from `sampleContext(s)` (default: all from ctx in turn). Returns the last position's
+   * logits [B, S, V] and the cache extended by the new positions, [S, B, KV, total, D] per
+   * layer (host arrays; onnxruntime reads them in place on the next step).
    */
   async decodeStep(
-    ids: readonly (readonly number[])[],
+    ids: readonly (readonly (readonly number[])[])[],
     positions: readonly (readonly number[])[],
     mask: readonly (readonly number[])[],
     past: HostKvCache | null,
-    ctx: ForwardContext,
+    options: { readonly ctx: ForwardContext; readonly sampleContext?: (sample: number) => ForwardContext },
   ): Promise<{ logits: Float32Array; cache: HostKvCache }> {
     const reason = this.unavailable();
     if (reason) throw new Error(`onnxruntime decoding: ${reason}`);
     const { graph, session } = await this.session('decode');
-    const b = ids.length;
-    const tn = ids[0].length;
+    const samples = ids.length;
+    const b = ids[0].length;
+    const tn = ids[0][0].length;
     const c = this.config;
     const d = c.headDim;
     const cos = new Float32Array(b * tn * d);
     const sin = new Float32Array(b * tn * d);
     positions.forEach((row, r) => row.forEach((p, j) => writeRopeRow(this.invFreq, p, cos, sin, (r * tn + j) * d)));
     const feeds: Record<string, OnnxFeed> = {
-      input_ids: { data: Int32Array.from(ids.flat()), dims: [b, tn] },
+      input_ids: { data: Int32Array.from(ids.flat(2)), dims: [samples, b, tn] },
       cos: { data: cos, dims: [b, tn, 1, d] },
       sin: { data: sin, dims: [b, tn, 1, d] },
       bias: { data: hostBiasValues(mask, tn, c.slidingWindow), dims: [b, 1, 1, tn, mask[0].length] },
-      sample_axis: { data: new Float32Array(1), dims: [1] },
-      ...this.adapterFeeds(graph, 0, 1, [b, tn], { samples: 1, ctx }),
+      sample_axis: { data: new Float32Array(samples), dims: [samples] },
+      ...this.adapterFeeds(graph, 0, samples, [b, tn], { samples, ...options }),
     };
-    const empty = { data: new Float32Array(0), dims: [1, b, c.numKeyValueHeads, 0, d] };
+    const empty = { data: new Float32Array(0), dims: [samples, b, c.numKeyValueHeads, 0, d] };
     for (let l = 0; l < c.numLayers; l++) {
       feeds[`past_k_${l}`] = past ? past[l].k : empty;
       feeds[`past_v_${l}`] = past ? past[l].v : empty;
