@@ -16,7 +16,7 @@
  * step, REFERENCE-SPEC 8 defect 13.)
  */
 import { tf } from '@bayes-peft/tensor';
-import type { Adapter, ForwardContext, OnnxAdapter, OnnxFeed, OnnxGraphBuilder, OnnxSiteInfo, Rng } from '@bayes-peft/core';
+import { onnxUnitAxes, type Adapter, type ForwardContext, type OnnxAdapter, type OnnxFeed, type OnnxGraphBuilder, type OnnxSiteInfo, type Rng } from '@bayes-peft/core';
 import { declareLoraInputs, emitLoraDown, emitLoraUp, loraOnnxFeeds, transposeHost, type LoraAdapter } from '@bayes-peft/lora';
 import { gaussianNoise, randomSignBytes, randomSigns, type NoiseFamily } from './noise';
 import { sigmaFromRho } from './sigma';
@@ -26,6 +26,8 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
   sampling = true;
   private fixed: tf.Tensor2D | null = null;
   private fixedSamples: tf.Tensor2D[] | null = null;
+  /** E^T of each fixed sample on the host, for the ONNX export (sigma does not move while a sample is fixed). */
+  private readonly fixedFeeds = new Map<number, Float32Array>();
 
   constructor(
     readonly lora: LoraAdapter,
@@ -74,8 +76,8 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
 
   /**
    * Fixes one weight sample per sample of an onnxruntime decoding (sample s: the draw from
-   * rngs[s], as `fixNoise(rngs[s])` makes it), until `releaseNoise`. `delta` is not defined
-   * meanwhile: only the ONNX export reads them.
+   * rngs[s], as `fixNoise(rngs[s])` makes it), until `releaseNoise`. Only the ONNX export reads
+   * them all; `delta` meanwhile uses sample 0's.
    */
   fixNoiseSamples(rngs: readonly Rng[]): void {
     this.releaseNoise();
@@ -85,6 +87,7 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
   }
 
   releaseNoise(): void {
+    this.fixedFeeds.clear();
     if (this.fixedSamples) tf.dispose(this.fixedSamples);
     else this.fixed?.dispose();
     this.fixedSamples = null;
@@ -111,8 +114,8 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
     const mean = emitLoraUp(g, emitLoraDown(g, x, At), Bt, this.lora.scaling);
     if (!this.sampling && !this.fixed) return mean;
     const inF = info.site.inFeatures;
-    const lead = info.rank === 4 ? ['batch', 'seq'] : ['batch'];
-    const ones = new Array<number>(info.rank - 3).fill(1);
+    const lead = info.leadDims;
+    const ones = onnxUnitAxes(info);
     const Et = g.input(`${info.prefix}E_t`, [info.samples, ...ones, inF, r]);
     // A fixed weight sample (generation): A + E at every position, no sign flips.
     if (this.fixed) return g.op('Add', [mean, emitLoraUp(g, g.op('MatMul', [x, Et]), Bt, this.lora.scaling)]);
@@ -129,15 +132,21 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
   /** One sample's E^T, R and S, drawn from ctx.rng in delta's order: z, then R, then S. */
   onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext, sample: number): Record<string, OnnxFeed> {
     const [r, inF] = this.lora.A.shape;
-    const ones = new Array<number>(info.rank - 3).fill(1);
+    const ones = onnxUnitAxes(info);
     if (this.fixed) {
-      const fixed = this.fixedSamples ? this.fixedSamples[sample] : this.fixed;
-      if (!fixed) throw new Error(`${this.lora.site.name}: no fixed weight sample ${sample} (${this.fixedSamples?.length} fixed)`);
-      let E!: Float32Array;
-      tf.tidy(() => {
-        E = this.noise.perturbation(this.sigma(), fixed).dataSync() as Float32Array;
-      });
-      return { [`${info.prefix}E_t`]: { data: transposeHost(E, r, inF), dims: [...ones, inF, r] } };
+      // A decoding asks for the same fixed draw at every step: made once per fixing.
+      let Et = this.fixedFeeds.get(sample);
+      if (!Et) {
+        const fixed = this.fixedSamples ? this.fixedSamples[sample] : this.fixed;
+        if (!fixed) throw new Error(`${this.lora.site.name}: no fixed weight sample ${sample} (${this.fixedSamples?.length} fixed)`);
+        let E!: Float32Array;
+        tf.tidy(() => {
+          E = this.noise.perturbation(this.sigma(), fixed).dataSync() as Float32Array;
+        });
+        Et = transposeHost(E, r, inF);
+        this.fixedFeeds.set(sample, Et);
+      }
+      return { [`${info.prefix}E_t`]: { data: Et, dims: [...ones, inF, r] } };
     }
     if (!this.sampling) return {};
     // Read back inside the tidy and return nothing: tidy walks a returned typed array element by element.

@@ -21,6 +21,7 @@ import type {
   TrainStepResult,
   Wrapper,
 } from '@bayes-peft/core';
+import { requireSampledForward } from '@bayes-peft/core';
 import { installLora, peftKey, savePeftAdapter } from '@bayes-peft/lora';
 import { FlipoutAdapter } from './flipout-adapter';
 import type { NoiseFamily } from './noise';
@@ -124,10 +125,9 @@ export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> implement
   }
 
   private async predictOnnx(backbone: Backbone, batch: McqBatch, S: number, ctx: ForwardContext): Promise<tf.Tensor3D> {
-    if (!backbone.sampledForward) throw new Error(`${this.name}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
     this.setSampling(!this.meanOnly);
     try {
-      return await backbone.sampledForward(batch.tokens, { samples: S, columns: batch.targetIds, ctx });
+      return await requireSampledForward(backbone, this.name)(batch.tokens, { samples: S, columns: batch.targetIds, ctx });
     } finally {
       this.setSampling(true);
     }

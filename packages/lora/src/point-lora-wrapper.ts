@@ -1,5 +1,6 @@
 import { tf } from '@bayes-peft/tensor';
 import {
+  requireSampledForward,
   LinearWarmupDecay,
   NonFiniteLossError,
   classAccuracy,
@@ -149,8 +150,7 @@ export abstract class PointLoraWrapper implements Wrapper {
     const backbone = this.requireBackbone('predict');
     const ctx: ForwardContext = { training: false, rng: this.rng.child(`predict/${this.predictCalls++}`) };
     if (options.engine === 'onnxruntime') {
-      if (!backbone.sampledForward) throw new Error(`${this.name}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
-      return backbone.sampledForward(batch.tokens, { samples: 1, columns: batch.targetIds, ctx });
+      return requireSampledForward(backbone, this.name)(batch.tokens, { samples: 1, columns: batch.targetIds, ctx });
     }
     return tf.tidy(() => tf.expandDims(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx }), 1) as tf.Tensor3D);
   }

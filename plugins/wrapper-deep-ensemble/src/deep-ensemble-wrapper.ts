@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '@bayes-peft/tensor';
 import {
+  requireSampledForward,
   LinearWarmupDecay,
   NonFiniteLossError,
   TOKENS,
@@ -185,9 +186,9 @@ export class DeepEnsembleWrapper implements Wrapper {
     const rng = this.rng.child(`predict/${this.predictCalls++}`);
     const memberContext = (m: number) => ({ training: false, rng: rng.child(`member-${m}`) });
     if (options.engine === 'onnxruntime') {
-      if (!backbone.sampledForward) throw new Error(`${this.name}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
+      const sampledForward = requireSampledForward(backbone, this.name);
       return this.membersAsSamples(() =>
-        backbone.sampledForward!(batch.tokens, { samples: this.options.members, columns: batch.targetIds, ctx: memberContext(0), sampleContext: memberContext }),
+        sampledForward(batch.tokens, { samples: this.options.members, columns: batch.targetIds, ctx: memberContext(0), sampleContext: memberContext }),
       );
     }
     try {

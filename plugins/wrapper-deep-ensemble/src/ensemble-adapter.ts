@@ -1,4 +1,4 @@
-import type { Adapter, ForwardContext, OnnxAdapter, OnnxFeed, OnnxGraphBuilder, OnnxSiteInfo } from '@bayes-peft/core';
+import { onnxUnitAxes, type Adapter, type ForwardContext, type OnnxAdapter, type OnnxFeed, type OnnxGraphBuilder, type OnnxSiteInfo } from '@bayes-peft/core';
 import { emitLoraUp, loraOnnxFeeds, type LoraAdapter } from '@bayes-peft/lora';
 import type { tf } from '@bayes-peft/tensor';
 
@@ -44,7 +44,7 @@ export class EnsembleAdapter implements Adapter, OnnxAdapter {
    */
   emitOnnx(g: OnnxGraphBuilder, x: string, info: OnnxSiteInfo): string {
     const { r } = this.members[0].shape;
-    const ones = new Array<number>(info.rank - 3).fill(1);
+    const ones = onnxUnitAxes(info);
     const At = g.input(`${info.prefix}A_t`, [info.samples, ...ones, info.site.inFeatures, r]);
     const Bt = g.input(`${info.prefix}B_t`, [info.samples, ...ones, r, info.site.outFeatures]);
     return emitLoraUp(g, g.op('MatMul', [x, At]), Bt, this.members[0].scaling);
@@ -57,7 +57,7 @@ export class EnsembleAdapter implements Adapter, OnnxAdapter {
   onnxSample(info: OnnxSiteInfo, _lead: readonly number[], _ctx: ForwardContext, sample: number): Record<string, OnnxFeed> {
     const member = this.onnxMembers === 'per-sample' ? sample : this.current;
     if (!(member < this.members.length)) throw new Error(`deep-ensemble: sample ${sample} of an onnxruntime forward has no member (${this.members.length} members)`);
-    const ones = new Array<number>(info.rank - 3).fill(1);
+    const ones = onnxUnitAxes(info);
     const feeds = loraOnnxFeeds(this.members[member], info);
     return Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, { data: f.data, dims: [...ones, ...f.dims] }]));
   }

@@ -1,5 +1,5 @@
 import { tf } from '@bayes-peft/tensor';
-import type { Adapter, ForwardContext, OnnxAdapter, OnnxFeed, OnnxGraphBuilder, OnnxSiteInfo, Rng } from '@bayes-peft/core';
+import { onnxUnitAxes, type Adapter, type ForwardContext, type OnnxAdapter, type OnnxFeed, type OnnxGraphBuilder, type OnnxSiteInfo, type Rng } from '@bayes-peft/core';
 import { declareLoraInputs, emitLoraDown, emitLoraUp, loraOnnxFeeds, type LoraAdapter } from '@bayes-peft/lora';
 import { applySequenceMask, invertedDropout, keepMaskBytes, sequenceKeepMask } from './dropout-math';
 
@@ -11,6 +11,8 @@ import { applySequenceMask, invertedDropout, keepMaskBytes, sequenceKeepMask } f
 export class McDropoutAdapter implements Adapter, OnnxAdapter {
   private fixed: tf.Tensor2D | null = null;
   private fixedSamples: tf.Tensor2D[] | null = null;
+  /** The fixed masks on the host, for the ONNX export. */
+  private readonly fixedFeeds = new Map<number, Float32Array>();
 
   constructor(
     readonly lora: LoraAdapter,
@@ -43,6 +45,7 @@ export class McDropoutAdapter implements Adapter, OnnxAdapter {
   }
 
   releaseMask(): void {
+    this.fixedFeeds.clear();
     if (this.fixedSamples) tf.dispose(this.fixedSamples);
     else this.fixed?.dispose();
     this.fixedSamples = null;
@@ -66,12 +69,12 @@ export class McDropoutAdapter implements Adapter, OnnxAdapter {
     const { At, Bt } = declareLoraInputs(g, info, this.lora.shape.r);
     if (this.fixed) {
       // One scaled mask per sequence (generation), broadcast over its positions.
-      const ones = new Array<number>(info.rank - 3).fill(1);
+      const ones = onnxUnitAxes(info);
       const mask = g.input(`${info.prefix}seq_mask`, [info.samples, 'batch', ...ones, info.site.inFeatures]);
       return emitLoraUp(g, emitLoraDown(g, g.op('Mul', [x, mask]), At), Bt, this.lora.scaling);
     }
     if (this.rate === 0) return emitLoraUp(g, emitLoraDown(g, x, At), Bt, this.lora.scaling);
-    const lead = info.rank === 4 ? ['batch', 'seq'] : ['batch'];
+    const lead = info.leadDims;
     const keep = g.op('Cast', [g.input(`${info.prefix}keep`, [info.samples, ...lead, info.site.inFeatures], 'int8')], { to: 1 });
     const scaled = g.op('Mul', [keep, g.constant(new Float32Array([1 / (1 - this.rate)]), [])]);
     return emitLoraUp(g, emitLoraDown(g, g.op('Mul', [x, scaled]), At), Bt, this.lora.scaling);
@@ -87,8 +90,10 @@ export class McDropoutAdapter implements Adapter, OnnxAdapter {
       const mask = this.fixedSamples ? this.fixedSamples[sample] : this.fixed;
       if (!mask) throw new Error(`mc-dropout: no fixed mask for sample ${sample}`);
       const [b, inF] = mask.shape;
-      const ones = new Array<number>(info.rank - 3).fill(1);
-      return { [`${info.prefix}seq_mask`]: { data: Float32Array.from(mask.dataSync()), dims: [b, ...ones, inF] } };
+      // A decoding asks for the same masks at every step: read back once per fixing.
+      let data = this.fixedFeeds.get(sample);
+      if (!data) this.fixedFeeds.set(sample, (data = Float32Array.from(mask.dataSync())));
+      return { [`${info.prefix}seq_mask`]: { data, dims: [b, ...onnxUnitAxes(info), inF] } };
     }
     if (this.rate === 0) return {};
     const shape = [...lead, info.site.inFeatures];

@@ -1,5 +1,6 @@
 import { tf } from '@bayes-peft/tensor';
 import {
+  requireSampledForward,
   LinearWarmupDecay,
   NonFiniteLossError,
   TOKENS,
@@ -143,8 +144,7 @@ export class McDropoutWrapper implements Wrapper {
     const sampleContext = (s: number): ForwardContext => ({ training: false, rng: rng.child(`sample-${s}`) });
     if (options.engine === 'onnxruntime') {
       // Every pass in one onnxruntime run, each drawing its masks from its own stream as below.
-      if (!backbone.sampledForward) throw new Error(`${this.name}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
-      return backbone.sampledForward(batch.tokens, { samples: S, columns: batch.targetIds, ctx: sampleContext(0), sampleContext });
+      return requireSampledForward(backbone, this.name)(batch.tokens, { samples: S, columns: batch.targetIds, ctx: sampleContext(0), sampleContext });
     }
     return tf.tidy(() => {
       const out: tf.Tensor[] = [];

@@ -5,7 +5,7 @@
  * knowing its maths. The graph builder itself lives in @bayes-peft/onnx; this is the part of it
  * an adapter sees.
  */
-import type { ForwardContext, LinearSite } from './backbone';
+import type { Backbone, ForwardContext, LinearSite } from './backbone';
 
 /** A dimension: a fixed size, or a symbolic name ('batch', 'seq', ...) fixed at run time. */
 export type OnnxDim = number | string;
@@ -45,6 +45,17 @@ export interface OnnxSiteInfo {
    * [batch, seq] or [batch].
    */
   readonly rank: number;
+  /** The graph's dimensions of those lead axes (symbolic: ['batch', 'seq'] or ['batch']), for declaring per-token inputs. */
+  readonly leadDims: readonly OnnxDim[];
+}
+
+/**
+ * Unit axes that make a per-sample operand broadcast against x [samples, ...lead, in]: one per
+ * lead axis after the batch, e.g. [1] for x [S, B, T, in], so a matrix [S, 1, in, r] multiplies
+ * every position and a per-sequence vector [S, B, 1, in] scales every position of its row.
+ */
+export function onnxUnitAxes(info: OnnxSiteInfo): number[] {
+  return new Array<number>(info.leadDims.length - 1).fill(1);
 }
 
 /**
@@ -82,6 +93,12 @@ export function isOnnxAdapter(adapter: unknown): adapter is OnnxAdapter {
 export const EVAL_ENGINES = ['auto', 'tfjs', 'onnxruntime'] as const;
 export type EvalEngineChoice = (typeof EVAL_ENGINES)[number];
 export type EvalEngine = Exclude<EvalEngineChoice, 'auto'>;
+
+/** backbone.sampledForward, bound, or an error naming who needed it. */
+export function requireSampledForward(backbone: Backbone, who: string): NonNullable<Backbone['sampledForward']> {
+  if (!backbone.sampledForward) throw new Error(`${who}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
+  return backbone.sampledForward.bind(backbone);
+}
 
 export interface SampledForwardOptions {
   /** Weight samples; the result is [B, samples, C]. */

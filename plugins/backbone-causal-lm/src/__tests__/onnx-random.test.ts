@@ -13,6 +13,7 @@ import { useWasm } from './shared';
 // onnxruntime-node ships its CPU binary in the package: CI must run these.
 const ortMissing = onnxRuntimeUnavailable();
 if (ortMissing && process.env.CI) throw new Error(`onnxruntime is required in CI: ${ortMissing}`);
+// Skipped only off CI where onnxruntime-node's binary does not load (CI throws above instead).
 const describeOrt = ortMissing ? describe.skip : describe;
 if (ortMissing) it(`skipped: onnxruntime is not available here (${ortMissing})`, () => expect(ortMissing).toBeTruthy());
 

@@ -14,7 +14,7 @@
  * loading), in their stored layout (Gemm's transB reads W [out, in] as it is).
  */
 import { tf } from '@bayes-peft/tensor';
-import { isOnnxAdapter, type OnnxSiteInfo } from '@bayes-peft/core';
+import { isOnnxAdapter, type OnnxDim, type OnnxSiteInfo } from '@bayes-peft/core';
 import { GraphBuilder } from '@bayes-peft/onnx';
 import type { CausalLmConfig } from '../config';
 import type { DecoderLayer } from '../layer';
@@ -102,6 +102,8 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
     }
     return v;
   };
+  /** A lead axis as the graph's inputs name it. */
+  const symbolic = (d: Dim): OnnxDim => (d === 'B' ? 'batch' : d === 'T' ? 'seq' : d === 'C' ? 'columns' : d);
   /** The last position along `axis`. */
   const last = (x: string, axis: number): string => g.op('Slice', [x, g.int64([-1]), g.int64([INT64_MAX]), g.int64([axis])]);
 
@@ -120,7 +122,7 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
     const y = g.op('Reshape', [product, shape([-1, ...lead, site.outFeatures])]);
     if (!site.adapter) return y;
     if (!isOnnxAdapter(site.adapter)) throw new Error(`${site.name}: its adapter has no ONNX export`);
-    const info: OnnxSiteInfo = { site, prefix: `a:${site.name}:`, samples, rank: lead.length + 2 };
+    const info: OnnxSiteInfo = { site, prefix: `a:${site.name}:`, samples, rank: lead.length + 2, leadDims: lead.map(symbolic) };
     sites.push({ linear: site, info, leadRank: lead.length });
     return g.op('Add', [y, site.adapter.emitOnnx(g, x, info)]);
   };
@@ -216,7 +218,7 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
     if (head.bias) logits = g.op('Add', [logits, g.op('Gather', [weight('lm_head.bias', head.bias), columns!], { axis: 0 })]);
     if (head.adapter) {
       if (!isOnnxAdapter(head.adapter)) throw new Error(`${head.name}: its adapter has no ONNX export`);
-      const info: OnnxSiteInfo = { site: head, prefix: `a:${head.name}:`, samples, rank: 3 };
+      const info: OnnxSiteInfo = { site: head, prefix: `a:${head.name}:`, samples, rank: 3, leadDims: ['batch'] };
       sites.push({ linear: head, info, leadRank: 1 });
       const delta = head.adapter.emitOnnx(g, lastHidden, info); // [S, B, V]
       logits = g.op('Add', [logits, g.op('Gather', [delta, columns!], { axis: 2 })]);
