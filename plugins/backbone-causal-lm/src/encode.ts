@@ -73,3 +73,14 @@ export function batchToTensors(batch: EncodedBatch, vocabSize: number): TokenBat
   }
   return { inputIds: tf.tensor2d(ids, [b, t], 'int32'), attentionMask: tf.tensor2d(mask, [b, t], 'int32') };
 }
+
+/**
+ * RoPE position of every token of left-padded rows: cumsum(mask) - 1, padding clamped to 0 (as
+ * transformers' generate computes position_ids; CausalLm.forward does the same on the device).
+ */
+export function maskPositions(mask: readonly (readonly number[])[]): number[][] {
+  return mask.map((row) => {
+    let seen = 0;
+    return row.map((m) => Math.max(0, (seen += m ? 1 : 0) - 1));
+  });
+}

@@ -1,7 +1,7 @@
 import { tf } from '@bayes-peft/tensor';
 import type { EncodedBatch, ForwardContext, GenerateOptions, GenerationResult } from '@bayes-peft/core';
 import { hostBias } from './attention';
-import { unpad } from './encode';
+import { maskPositions, unpad } from './encode';
 import type { CausalLm, KvCache } from './model';
 import type { HostKvCache } from './onnx/onnx-decoder';
 import { logProbAt, pickToken } from './sampling';
@@ -53,10 +53,7 @@ export async function generateSamples(model: CausalLm, batch: EncodedBatch, opti
     const mask = batch.mask.map((r) => r.map((m) => (m ? 1 : 0)));
     // Next RoPE position of each row = its number of real tokens so far.
     const lengths = prompts.map((p) => p.length);
-    const positions = mask.map((r) => {
-      let seen = 0;
-      return r.map((m) => Math.max(0, (seen += m) - 1));
-    });
+    const positions = maskPositions(mask);
     const engine: StepEngine = options.engine === 'onnxruntime' ? new OnnxSteps(model, contexts) : new TfjsSteps(model, contexts[0]);
     try {
       // Logits [B, S, V]: row b of sample s at (b * S + s) * V.

@@ -8,6 +8,7 @@ import { OnnxSession, onnxRuntimeUnavailable } from '@bayes-peft/onnx';
 import { hostBiasValues } from '../attention';
 import type { CausalLmConfig } from '../config';
 import type { Linear } from '../linear';
+import { maskPositions } from '../encode';
 import { writeRopeRow } from '../rope';
 import type { ModelWeights } from '../weights';
 import { buildDecoderGraph, type DecoderGraph, type DecoderGraphOutput } from './decoder-graph';
@@ -115,13 +116,9 @@ export class OnnxDecoder {
     const tn = ids[0][0].length;
     const c = this.config;
     const d = c.headDim;
-    const cos = new Float32Array(b * tn * d);
-    const sin = new Float32Array(b * tn * d);
-    positions.forEach((row, r) => row.forEach((p, j) => writeRopeRow(this.invFreq, p, cos, sin, (r * tn + j) * d)));
     const feeds: Record<string, OnnxFeed> = {
       input_ids: { data: Int32Array.from(ids.flat(2)), dims: [samples, b, tn] },
-      cos: { data: cos, dims: [b, tn, 1, d] },
-      sin: { data: sin, dims: [b, tn, 1, d] },
+      ...this.ropeFeeds(positions),
       bias: { data: hostBiasValues(mask, tn, c.slidingWindow), dims: [b, 1, 1, tn, mask[0].length] },
       sample_axis: { data: new Float32Array(samples), dims: [samples] },
       ...this.adapterFeeds(graph, 0, samples, [b, tn], { samples, ...options }),
@@ -166,24 +163,19 @@ export class OnnxDecoder {
 
   /** RoPE cos/sin at each token's position (cumsum(mask) - 1, as CausalLm.forward) and the causal + padding bias. */
   private positionFeeds(mask: ArrayLike<number>, b: number, t: number): Record<string, OnnxFeed> {
+    const rows = Array.from({ length: b }, (_, r) => Array.from({ length: t }, (_, j) => (mask[r * t + j] ? 1 : 0)));
+    return { ...this.ropeFeeds(maskPositions(rows)), bias: { data: hostBiasValues(rows, t, this.config.slidingWindow), dims: [b, 1, 1, t, t] } };
+  }
+
+  /** cos and signed sin [B, T, 1, D] of RoPE positions [B][T]. */
+  private ropeFeeds(positions: readonly (readonly number[])[]): Record<'cos' | 'sin', OnnxFeed> {
+    const b = positions.length;
+    const t = positions[0].length;
     const d = this.config.headDim;
     const cos = new Float32Array(b * t * d);
     const sin = new Float32Array(b * t * d);
-    const rows: Int32Array[] = [];
-    for (let r = 0; r < b; r++) {
-      const row = Int32Array.from({ length: t }, (_, j) => mask[r * t + j]);
-      rows.push(row);
-      let seen = 0;
-      for (let j = 0; j < t; j++) {
-        seen += row[j] ? 1 : 0;
-        writeRopeRow(this.invFreq, Math.max(seen - 1, 0), cos, sin, (r * t + j) * d);
-      }
-    }
-    return {
-      cos: { data: cos, dims: [b, t, 1, d] },
-      sin: { data: sin, dims: [b, t, 1, d] },
-      bias: { data: hostBiasValues(rows, t, this.config.slidingWindow), dims: [b, 1, 1, t, t] },
-    };
+    positions.forEach((row, r) => row.forEach((p, j) => writeRopeRow(this.invFreq, p, cos, sin, (r * t + j) * d)));
+    return { cos: { data: cos, dims: [b, t, 1, d] }, sin: { data: sin, dims: [b, t, 1, d] } };
   }
 
   /** Shared inputs once; per-sample inputs drawn sample by sample and stacked on a leading axis. */
