@@ -1,16 +1,31 @@
 /**
- * Builds an ONNX model (opset 17, default domain only) node by node and serialises it with
+ * Builds an ONNX model (opset 26, default domain only) node by node and serialises it with
  * onnx-proto's generated protobuf code. Values are plain strings; every node has one output
  * named after a counter, so emitters never collide. Only what our exports need is modelled.
  */
 import { onnx } from 'onnx-proto';
 import type { OnnxAttribute, OnnxDim, OnnxGraphBuilder } from '@bayes-peft/core';
 
-export const OPSET = 17;
-/** ONNX IR version of opset 17 (ONNX 1.12). */
-export const IR_VERSION = 8;
+/**
+ * Opset 26 for BitCast, which lets a graph take bfloat16 weights as the raw uint16 bits that
+ * onnxruntime's JavaScript API can pass (it has no bfloat16 tensors) and widen them with one
+ * exact Cast. onnxruntime-node 1.30 runs it.
+ */
+export const OPSET = 26;
+/** The ONNX IR version the graphs declare (onnxruntime 1.30 reads it with opset 26). */
+export const IR_VERSION = 11;
 
-const ELEM = { float32: onnx.TensorProto.DataType.FLOAT, int8: onnx.TensorProto.DataType.INT8, int32: onnx.TensorProto.DataType.INT32, int64: onnx.TensorProto.DataType.INT64 } as const;
+const ELEM = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  float16: onnx.TensorProto.DataType.FLOAT16,
+  bfloat16: onnx.TensorProto.DataType.BFLOAT16,
+  uint16: onnx.TensorProto.DataType.UINT16,
+  int8: onnx.TensorProto.DataType.INT8,
+  int32: onnx.TensorProto.DataType.INT32,
+  int64: onnx.TensorProto.DataType.INT64,
+} as const;
+/** ONNX's TensorProto element type numbers, for Cast's `to`. */
+export const ONNX_TYPE = ELEM;
 export type ElemType = keyof typeof ELEM;
 
 export interface GraphInput {

@@ -1,2 +1,2 @@
-export { GraphBuilder, IR_VERSION, OPSET, type ElemType, type GraphInput } from './graph-builder';
+export { GraphBuilder, IR_VERSION, ONNX_TYPE, OPSET, type ElemType, type GraphInput } from './graph-builder';
 export { loadOnnxRuntime, onnxRuntimeUnavailable, ortThreads, OnnxSession, ORT_THREADS_ENV, type SessionOutput } from './runtime';

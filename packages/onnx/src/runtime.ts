@@ -91,7 +91,8 @@ export class OnnxSession {
   async run(feeds: Record<string, OnnxFeed>, outputs?: readonly string[]): Promise<Record<string, SessionOutput>> {
     const inputs: Record<string, import('onnxruntime-node').Tensor> = {};
     for (const [name, feed] of Object.entries(feeds)) {
-      const type = feed.data instanceof Float32Array ? 'float32' : feed.data instanceof Int8Array ? 'int8' : 'int32';
+      const type =
+        feed.data instanceof Float32Array ? 'float32' : feed.data instanceof Int8Array ? 'int8' : feed.data instanceof Uint16Array ? (feed.type ?? 'uint16') : 'int32';
       inputs[name] = new this.ort.Tensor(type, feed.data as Float32Array, feed.dims as number[]);
     }
     const result = await (outputs ? this.session.run(inputs, outputs as string[]) : this.session.run(inputs));

@@ -13,3 +13,17 @@ export * from './safetensors';
 export * from './write-file-atomic';
 export { FAST_ENV, THREADS_ENV, isFastKernel, transposesAreCheap, type FastPathChoice } from './fast/fast-path';
 export { hostView } from './host-view';
+export {
+  frozenLinear,
+  gatherHostRows,
+  halfBitsToFloat,
+  hostMatMul,
+  hostMatrix,
+  hostMatrixBytes,
+  hostProductPath,
+  widenRows,
+  HOST_MATMUL,
+  type HostFloatDtype,
+  type HostMatrix,
+  type HostProduct,
+} from './host-matrix';

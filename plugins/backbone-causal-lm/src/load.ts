@@ -8,7 +8,7 @@ import { readConfig } from './config';
 import { ModelLoadError } from './errors';
 import { CausalLm } from './model';
 import { HfTokenizer } from './tokenizer';
-import { loadWeights } from './weights';
+import { loadWeights, type WeightPlacement } from './weights';
 
 export interface LoadCausalLmOptions {
   /** Hub access for hub ids (offline mode, cache, endpoint, token). */
@@ -19,6 +19,8 @@ export interface LoadCausalLmOptions {
   readonly baseDir?: string;
   /** Default truncation length of encode(); default: max_position_embeddings. */
   readonly maxSeqLen?: number;
+  /** Where the frozen weights are kept (see WeightPlacement); default 'auto'. */
+  readonly weights?: WeightPlacement;
   readonly log?: Logger;
 }
 
@@ -33,12 +35,13 @@ export async function loadCausalLm(ref: string, options: LoadCausalLmOptions = {
   await initBackend('auto', options.log);
   const config = await readConfig(dir);
   const tokenizer = await HfTokenizer.fromDir(dir, config);
-  const weights = await loadWeights(dir, config);
+  const weights = await loadWeights(dir, config, { placement: options.weights });
   const model = new CausalLm(id, config, tokenizer, weights, { maxSeqLen: options.maxSeqLen });
   const params = countParameters(model);
   options.log?.info(
     `model: ${model.id} (${config.modelType}, ${config.numLayers} layers, hidden ${config.hiddenSize}, ${config.numHeads}/${config.numKeyValueHeads} heads, vocab ${config.vocabSize}, ${formatCount(params)} parameters)`,
   );
+  options.log?.info(weights.placement.line);
   return model;
 }
 

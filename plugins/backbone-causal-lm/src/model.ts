@@ -15,7 +15,7 @@ import type { CausalLmConfig } from './config';
 import { batchToTensors, encodeTexts } from './encode';
 import { generate, generateSamples } from './generate';
 import type { LayerCache, RopeInputs } from './layer';
-import { Linear } from './linear';
+import { disposeFrozen, frozenRows, Linear } from './linear';
 import { rmsNorm } from './norm';
 import { OnnxDecoder, type OnnxRunOptions } from './onnx/onnx-decoder';
 import { halfSwapMatrix, inverseFrequencies, RopeTables } from './rope';
@@ -190,9 +190,14 @@ export class CausalLm implements Backbone {
   private embed(ids: tf.Tensor2D): tf.Tensor3D {
     const [b, t] = ids.shape;
     const hidden = this.config.hiddenSize;
-    if (this.weights.embedLayout === 'rows') return tf.gather(this.weights.embed, ids) as tf.Tensor as tf.Tensor3D;
+    const e = this.weights.embed;
+    if (e.place === 'host') {
+      // Host rows widened on the host: only B x T rows of the table are ever touched.
+      return tf.reshape(frozenRows(e, ids.dataSync() as Int32Array), [b, t, hidden]);
+    }
+    if (e.layout === 'weight') return tf.gather(e.tensor, ids) as tf.Tensor as tf.Tensor3D;
     // Tied weights are stored as the head's kernel [hidden, vocab]: gather columns, then transpose.
-    const columns = tf.gather(this.weights.embed, tf.reshape(ids, [b * t]), 1);
+    const columns = tf.gather(e.tensor, tf.reshape(ids, [b * t]), 1);
     return tf.reshape(tf.transpose(columns), [b, t, hidden]);
   }
 
@@ -211,12 +216,12 @@ export class CausalLm implements Backbone {
     for (const col of columns) {
       if (!Number.isInteger(col) || col < 0 || col >= v) throw new Error(`forward: column ${col} is outside the vocabulary [0, ${v})`);
     }
-    const idx = tf.tensor1d(columns as number[], 'int32');
+    const f = lmHead.frozen;
     let y =
-      lmHead.layout === 'weight'
-        ? tf.matMul(last, tf.gather(lmHead.stored, idx) as tf.Tensor2D, false, true)
-        : tf.matMul(last, tf.gather(lmHead.stored, idx, 1) as tf.Tensor2D);
-    if (lmHead.bias) y = tf.add(y, tf.gather(lmHead.bias, idx));
+      f.place === 'device' && f.layout === 'kernel'
+        ? tf.matMul(last, tf.gather(f.tensor, tf.tensor1d(columns as number[], 'int32'), 1) as tf.Tensor2D)
+        : tf.matMul(last, frozenRows(f, columns), false, true);
+    if (lmHead.bias) y = tf.add(y, tf.gather(lmHead.bias, tf.tensor1d(columns as number[], 'int32')));
     if (!lmHead.adapter) return y as tf.Tensor2D;
     const select = new Float32Array(v * columns.length);
     columns.forEach((col, j) => (select[col * columns.length + j] = 1));
@@ -230,9 +235,10 @@ export class CausalLm implements Backbone {
     this.disposed = true;
     void this.onnx.dispose();
     for (const layer of this.weights.layers) layer.dispose();
-    this.weights.embed.dispose();
+    // A tied head shares the embedding's matrix: freed once.
+    this.weights.lmHead.dispose(this.weights.lmHead.frozen === this.weights.embed);
+    disposeFrozen(this.weights.embed);
     this.weights.norm.dispose();
-    this.weights.lmHead.dispose();
     this.rope.dispose();
   }
 

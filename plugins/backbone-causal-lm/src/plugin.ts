@@ -21,6 +21,12 @@ export const CausalLmOptions = z
       .positive()
       .optional()
       .describe("longest tokenized prompt; longer ones keep their last tokens (default: the model's max_position_embeddings)"),
+    weights: z
+      .enum(['auto', 'device', 'host'])
+      .default('auto')
+      .describe(
+        "where the frozen weights are kept: 'device' = float32 tensors of the TensorFlow.js backend (on wasm, its 4 GiB heap); 'host' = their stored dtype (bf16/f16/f32) in host memory, read in place by the native products; 'auto' = host on wasm/cpu when float32 would exceed 1 GiB (e.g. Llama-3.2-1B), else device",
+      ),
   })
   .strict()
   .describe('Llama-family causal LM (llama, mistral, qwen2 model_type)');
@@ -42,6 +48,7 @@ export class CausalLmLoader implements BackboneLoader {
       revision: this.options.revision,
       baseDir: this.run.specDir,
       maxSeqLen: this.options.maxSeqLen,
+      weights: this.options.weights,
       log: this.run.log,
     });
   }

@@ -8,7 +8,7 @@ import type { BenchResult } from './harness';
 
 /** eval.engine's values (core's EVAL_ENGINES; not imported: the parent never loads the engine). */
 const EVAL_ENGINES: readonly EvalEngineChoice[] = ['auto', 'tfjs', 'onnxruntime'];
-import { DEFAULT_MODELS, MODELS, defaultCacheDir, isModelName, locateModel, type ModelName } from './models';
+import { DEFAULT_MODELS, MODELS, defaultCacheDir, defaultShape, isModelName, locateModel, type ModelName } from './models';
 import { formatTables } from './table';
 
 const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -16,8 +16,10 @@ const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] 
 export const USAGE = `usage: pnpm bench [options]
 
 Times BLoB (LoRA r 8, alpha 16 on q_proj, v_proj, lm_head) on seeded random prompts, batch 4,
-sequence 128: ms per training step, evaluation examples/s with 10 weight samples, peak RSS.
-Each model runs in its own child process.
+sequence 128 (random-1b: batch 1, sequence 64): ms per training step, evaluation examples/s
+with 10 weight samples, peak RSS. Each model runs in its own child process. random-1b is a
+seeded random model of Llama-3.2-1B's exact shapes (BF16, one 2.47 GB file, made once in the
+cache directory).
 
 options:
   --models a,b        models to run: ${MODELS.join(', ')} (default: ${DEFAULT_MODELS.join(',')})
@@ -25,8 +27,8 @@ options:
   --warmup N          untimed training steps first (default 1)
   --eval-batches N    timed evaluation batches, median reported (default 2)
   --eval-warmup N     untimed evaluation batches first (default 1)
-  --batch N           batch size (default 4)
-  --seq N             prompt length in tokens (default 128)
+  --batch N           batch size (default 4; 1 for random-1b)
+  --seq N             prompt length in tokens (default 128; 64 for random-1b)
   --backend NAME      ${BACKEND_CHOICES.join('|')} (default: auto, which honours $BAYES_PEFT_BACKEND)
   --engine NAME       evaluation engine: auto|tfjs|onnxruntime (default auto: onnxruntime when it
                       loads; threads from $BAYES_PEFT_ORT_THREADS, else $BAYES_PEFT_THREADS, else
@@ -45,8 +47,9 @@ export interface CliArgs {
   warmup: number;
   evalBatches: number;
   evalWarmup: number;
-  batch: number;
-  seq: number;
+  /** Null: the model's default (defaultShape). */
+  batch: number | null;
+  seq: number | null;
   backend: (typeof BACKEND_CHOICES)[number];
   engine: EvalEngineChoice;
   seed: number;
@@ -69,8 +72,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     warmup: 1,
     evalBatches: 2,
     evalWarmup: 1,
-    batch: 4,
-    seq: 128,
+    batch: null,
+    seq: null,
     backend: 'auto',
     engine: 'auto',
     seed: 0,
@@ -171,7 +174,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
 /** The flags a child needs to repeat the parent's measurement. */
 function childArgs(a: CliArgs, name: ModelName, dir: string): string[] {
   const out = ['--only', name, '--model-dir', dir, '--steps', String(a.steps), '--warmup', String(a.warmup)];
-  out.push('--eval-batches', String(a.evalBatches), '--eval-warmup', String(a.evalWarmup), '--batch', String(a.batch), '--seq', String(a.seq));
+  const shape = defaultShape(name);
+  out.push('--eval-batches', String(a.evalBatches), '--eval-warmup', String(a.evalWarmup), '--batch', String(a.batch ?? shape.batch), '--seq', String(a.seq ?? shape.seq));
   out.push('--backend', a.backend, '--engine', a.engine, '--seed', String(a.seed));
   if (a.profileTop > 0) out.push('--profile', String(a.profileTop));
   return out;
@@ -216,8 +220,8 @@ async function runChild(args: CliArgs, name: ModelName): Promise<number> {
     model: name,
     dir,
     backend: args.backend,
-    batch: args.batch,
-    seq: args.seq,
+    batch: args.batch ?? defaultShape(name).batch,
+    seq: args.seq ?? defaultShape(name).seq,
     steps: args.steps,
     warmup: args.warmup,
     evalBatches: args.evalBatches,

@@ -63,6 +63,10 @@ export interface BenchOptions {
   readonly profileTop?: number;
   /** Engine of the evaluation: 'auto' (default) takes onnxruntime when it loads. */
   readonly engine?: EvalEngineChoice;
+  /** Weight samples of the evaluation (default 10, the figure's name; tests use fewer). */
+  readonly evalSamples?: number;
+  /** LoRA targets (default BENCH_LORA's q_proj, v_proj, lm_head). */
+  readonly loraTargets?: readonly string[];
   /** Progress lines (default: none). */
   readonly log?: Logger;
 }
@@ -85,6 +89,12 @@ export interface BenchResult {
   readonly peak_rss_mib: number;
   // Extras: absolute figures and ratios.
   readonly backend_details: string;
+  /** Where the frozen weights live and their size (the loader's 'weights:' line). */
+  readonly weights: string;
+  /** Weight samples of the evaluation figure (10 unless a test asked for fewer). */
+  readonly eval_samples: number;
+  /** Loss of every training step, warm-up included. */
+  readonly train_losses: readonly number[];
   /** Whether native kernels replace the engine's hottest ones, and why (initBackend's second line). */
   readonly fast_path: string;
   /** Engine of the evaluation figure: 'tfjs' (the backend above) or 'onnxruntime'. */
@@ -178,6 +188,8 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
     seed: 0,
     profileTop: 0,
     log: silentLogger,
+    evalSamples: EVAL_SAMPLES,
+    loraTargets: BENCH_LORA.targets as readonly string[],
     ...options,
   };
   for (const k of ['batch', 'seq', 'steps', 'evalBatches'] as const) {
@@ -189,19 +201,28 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
   // The backend first: the loader's own initBackend('auto') then keeps this choice.
   const backend = await initBackend(o.backend, (line) => say(line));
   const rng = new Rng(o.seed);
+  // The loader's 'weights: ...' line (where the frozen weights live) goes into the result too.
+  let weightsLine = '';
+  const runLog: Logger = {
+    ...log,
+    info: (m: string) => {
+      if (m.startsWith('weights: ')) weightsLine = m.slice('weights: '.length);
+      log.info(m);
+    },
+  };
   const ctx: RunContext = {
     seed: o.seed,
     rng,
-    log,
+    log: runLog,
     specDir: process.cwd(),
     hub: { offline: true, cacheDir: process.env.BAYES_PEFT_CACHE ?? '', endpoint: 'https://huggingface.co' },
   };
   // As the runner: a child container with the run context and the LoRA config; plugins register.
   const container = rootContainer.createChildContainer();
   container.register(TOKENS.RunContext, { useValue: ctx });
-  container.register(TOKENS.LoraConfig, { useValue: LoraConfigSchema.parse({ ...BENCH_LORA, targets: [...BENCH_LORA.targets] }) });
+  container.register(TOKENS.LoraConfig, { useValue: LoraConfigSchema.parse({ ...BENCH_LORA, targets: [...o.loraTargets] }) });
   causalLm.register(container, causalLm.options.parse({ path: o.dir }));
-  blob.register(container, blob.options.parse({ ...BENCH_BLOB_OPTIONS }));
+  blob.register(container, blob.options.parse({ ...BENCH_BLOB_OPTIONS, evalSamplesFinal: o.evalSamples }));
 
   let backbone: Backbone | null = null;
   let wrapper: Wrapper | null = null;
@@ -256,11 +277,13 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
 
     const trainMs: number[] = [];
     const trainCpu: number[] = [];
+    const trainLosses: number[] = [];
     const total = o.warmup + o.steps;
     for (let step = 0; step < total; step++) {
       const batch = makeBatch();
       const { value: r, ms, cpuMs } = timed(() => w.trainStep(batch, step));
       done();
+      trainLosses.push(r.loss);
       const warm = step < o.warmup;
       if (!warm) {
         trainMs.push(ms);
@@ -289,13 +312,13 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
       const shape = logits.shape;
       logits.dispose();
       done();
-      if (shape[1] !== EVAL_SAMPLES) throw new Error(`predict returned ${shape[1]} samples, expected ${EVAL_SAMPLES}`);
+      if (shape[1] !== o.evalSamples) throw new Error(`predict returned ${shape[1]} samples, expected ${o.evalSamples}`);
       const warm = i < o.evalWarmup;
       if (!warm) {
         evalMs.push(ms);
         evalCpu.push(cpuMs);
       }
-      say(`eval batch ${i + 1}/${evalTotal}${warm ? ' (warm-up)' : ''}: ${ms.toFixed(1)} ms for ${o.batch} x ${EVAL_SAMPLES} samples`);
+      say(`eval batch ${i + 1}/${evalTotal}${warm ? ' (warm-up)' : ''}: ${ms.toFixed(1)} ms for ${o.batch} x ${o.evalSamples} samples`);
     }
     const leaked = tf.memory().numTensors - tensorsBefore;
     const peak = peakRssMib();
@@ -318,7 +341,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
 
     const trainMsPerStep = median(trainMs);
     const evalMsPerBatch = median(evalMs);
-    const evalMsPerSample = evalMsPerBatch / EVAL_SAMPLES;
+    const evalMsPerSample = evalMsPerBatch / o.evalSamples;
     const result: BenchResult = {
       model: o.model,
       backend: backend.name,
@@ -328,6 +351,9 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
       eval_examples_per_s_10_samples: round((o.batch * 1000) / evalMsPerBatch, 4),
       peak_rss_mib: round(peak, 1),
       backend_details: backend.details.join(', '),
+      weights: weightsLine,
+      eval_samples: o.evalSamples,
+      train_losses: trainLosses,
       fast_path: backend.fast.line,
       eval_engine: engine.engine,
       eval_engine_details: engine.engine === 'onnxruntime' ? ((bb as { onnxDescription?: string | null }).onnxDescription ?? 'onnxruntime') : engine.why,

@@ -3,9 +3,17 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { makeTinyLlama, projectRoot, sharedCandidate, type PresetName } from '@bayes-peft/fixtures';
 
-export const MODELS = ['stories260K', 'random-40M', 'tiny'] as const;
+export const MODELS = ['stories260K', 'random-40M', 'random-1b', 'tiny'] as const;
 export type ModelName = (typeof MODELS)[number];
 export const DEFAULT_MODELS: readonly ModelName[] = ['stories260K', 'random-40M'];
+
+/**
+ * Batch and sequence of a model's figures when --batch / --seq are not given: the usual 4 x 128,
+ * and 1 x 64 for the 1B-shaped model (the shapes its PyTorch reference figures were taken at).
+ */
+export function defaultShape(name: ModelName): { batch: number; seq: number } {
+  return name === 'random-1b' ? { batch: 1, seq: 64 } : { batch: 4, seq: 128 };
+}
 
 export function isModelName(name: string): name is ModelName {
   return (MODELS as readonly string[]).includes(name);
@@ -35,5 +43,6 @@ export async function locateModel(name: ModelName, cacheDir: string, log: (line:
   const t0 = Date.now();
   const made = await makeTinyLlama(dir, name as PresetName);
   if (made.created) log(`${name}: made ${dir} (${(made.parameters / 1e6).toFixed(1)}M parameters, seed 0) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (name === 'random-1b') return { dir, note: 'Llama-3.2-1B shapes, BF16, one 2.47 GB file' };
   return { dir };
 }

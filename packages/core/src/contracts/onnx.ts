@@ -26,8 +26,10 @@ export interface OnnxGraphBuilder {
 
 /** Host data of one graph input. */
 export interface OnnxFeed {
-  readonly data: Float32Array | Int8Array | Int32Array;
+  readonly data: Float32Array | Int8Array | Int32Array | Uint16Array;
   readonly dims: readonly number[];
+  /** A Uint16Array's element type: 'uint16' (default; e.g. raw bfloat16 bits) or 'float16'. */
+  readonly type?: 'uint16' | 'float16';
 }
 
 export interface OnnxSiteInfo {

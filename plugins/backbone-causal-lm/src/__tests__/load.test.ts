@@ -14,7 +14,8 @@ describe('the plugin object', () => {
   it('is the causal-lm backbone with a documented, strict options schema', () => {
     const pkg = require('../../package.json');
     expect(plugin).toMatchObject({ kind: 'backbone', name: 'causal-lm', version: pkg.version, packageName: '@bayes-peft/backbone-causal-lm' });
-    expect(CausalLmOptions.parse({ path: 'HuggingFaceTB/SmolLM2-135M' })).toEqual({ path: 'HuggingFaceTB/SmolLM2-135M' });
+    expect(CausalLmOptions.parse({ path: 'HuggingFaceTB/SmolLM2-135M' })).toEqual({ path: 'HuggingFaceTB/SmolLM2-135M', weights: 'auto' });
+    expect(() => CausalLmOptions.parse({ path: 'x', weights: 'gpu' })).toThrow();
     expect(() => CausalLmOptions.parse({ path: 'x', dtype: 'bf16' })).toThrow();
     expect(() => CausalLmOptions.parse({ path: '' })).toThrow();
     expect(CausalLmOptions.shape.path.description).toMatch(/model folder/);

@@ -59,13 +59,13 @@ describeShared('CausalLm on stories260K (tied) and tiny-qwen2 (untied, biased)',
     const head = sites[sites.length - 1];
     expect([head.name, head.kind, head.layerIndex, head.outFeatures, head.inFeatures]).toEqual(['lm_head', 'lm_head', null, 512, 64]);
     // Tied: lm_head's weight is the embedding matrix; one device copy serves both.
-    const internals = (m: CausalLm) => (m as unknown as { weights: { embed: tf.Tensor; lmHead: { stored: tf.Tensor } } }).weights;
-    expect(internals(stories).lmHead.stored).toBe(internals(stories).embed);
+    const internals = (m: CausalLm) => (m as unknown as { weights: { embed: unknown; lmHead: { frozen: unknown } } }).weights;
+    expect(internals(stories).lmHead.frozen).toBe(internals(stories).embed);
     const embedding = (readSafetensorsSync(modelDir('stories260K')) as Map<string, { data: Float32Array }>).get('model.embed_tokens.weight')!.data;
     expect(Array.from(head.weight.dataSync())).toEqual(Array.from(embedding));
     expect(head.weight.shape).toEqual([512, 64]);
     const qwenHead = qwen.sites()[qwen.sites().length - 1];
-    expect(internals(qwen).lmHead.stored).not.toBe(internals(qwen).embed);
+    expect(internals(qwen).lmHead.frozen).not.toBe(internals(qwen).embed);
     expect(qwenHead.weight.shape).toEqual([512, 64]);
     const q0 = qwen.sites()[0];
     const q0File = (readSafetensorsSync(modelDir('tiny-qwen2')) as Map<string, { data: Float32Array }>).get('model.layers.0.self_attn.q_proj.weight')!.data;

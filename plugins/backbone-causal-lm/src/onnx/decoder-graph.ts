@@ -13,12 +13,12 @@
  * TensorFlow.js keeps them (no second copy of the model in memory, nothing to re-export after
  * loading), in their stored layout (Gemm's transB reads W [out, in] as it is).
  */
-import { tf } from '@bayes-peft/tensor';
+import { tf, type HostMatrix } from '@bayes-peft/tensor';
 import { isOnnxAdapter, type OnnxDim, type OnnxSiteInfo } from '@bayes-peft/core';
-import { GraphBuilder } from '@bayes-peft/onnx';
+import { GraphBuilder, ONNX_TYPE } from '@bayes-peft/onnx';
 import type { CausalLmConfig } from '../config';
 import type { DecoderLayer } from '../layer';
-import type { Linear } from '../linear';
+import type { Frozen, Linear } from '../linear';
 import type { ModelWeights } from '../weights';
 
 /**
@@ -40,10 +40,13 @@ export interface GraphSite {
   readonly leadRank: number;
 }
 
+/** What a weight input is fed from: a device tensor (read in place) or a host matrix in its stored dtype. */
+export type WeightSource = tf.Tensor | HostMatrix;
+
 export interface DecoderGraph {
   readonly bytes: Uint8Array;
-  /** Graph input name -> the weight tensor fed to it. */
-  readonly weights: ReadonlyMap<string, tf.Tensor>;
+  /** Graph input name -> the weight fed to it. */
+  readonly weights: ReadonlyMap<string, WeightSource>;
   readonly sites: readonly GraphSite[];
   readonly output: DecoderGraphOutput;
   readonly nodeCount: number;
@@ -59,19 +62,50 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
   const c = config;
   const samples = SAMPLES_DIM;
   const g = new GraphBuilder(`${c.modelType}-decoder-${output}`);
-  const weightInputs = new Map<string, tf.Tensor>();
-  const byTensor = new Map<tf.Tensor, string>();
+  const weightInputs = new Map<string, WeightSource>();
+  const bySource = new Map<WeightSource, string>();
   const sites: GraphSite[] = [];
 
-  /** A weight as a graph input (a tied matrix is one input). */
-  const weight = (name: string, t: tf.Tensor): string => {
-    const known = byTensor.get(t);
+  /** A weight as a graph input in the dtype it is kept in (a tied matrix is one input). */
+  const weight = (name: string, src: WeightSource): string => {
+    const known = bySource.get(src);
     if (known) return known;
-    const input = g.input(`w:${name}`, t.shape);
-    weightInputs.set(input, t);
-    byTensor.set(t, input);
+    const input =
+      src instanceof tf.Tensor
+        ? g.input(`w:${name}`, src.shape)
+        : g.input(`w:${name}`, [src.rows, src.cols], src.dtype === 'F32' ? 'float32' : src.dtype === 'F16' ? 'float16' : 'uint16');
+    weightInputs.set(input, src);
+    bySource.set(src, input);
     return input;
   };
+  const source = (f: Frozen): WeightSource => (f.place === 'device' ? f.tensor : f.matrix);
+  /**
+   * A frozen matrix's values (or rows of it, `raw` being a Gather of its input) as float32.
+   * bfloat16 arrives as its raw bits (uint16: onnxruntime's JavaScript API has no bfloat16
+   * tensors), is reinterpreted by BitCast and widened exactly by Cast; float16 by a Cast. Per
+   * run, only what a product or a gather reads is widened.
+   */
+  const asFloat = (raw: string, f: Frozen): string => {
+    if (f.place === 'device' || f.matrix.dtype === 'F32') return raw;
+    const half = f.matrix.dtype === 'F16' ? raw : g.op('BitCast', [raw], { to: ONNX_TYPE.bfloat16 });
+    return g.op('Cast', [half], { to: ONNX_TYPE.float32 });
+  };
+  /**
+   * A whole frozen matrix as float32 for a product with `x`. A widened matrix is made in the
+   * run, and onnxruntime may run a node as soon as its inputs exist: these depend on graph
+   * inputs only, so every layer's would be widened at the start and held at once (4.9 GB for a
+   * 1B model). Reshaping the raw input to a shape computed from x (its values constant, x's
+   * shape times 0 plus [rows, cols]; a Reshape costs no copy) makes each wait for its layer's
+   * input, so about one layer's widened matrices exist at a time.
+   */
+  const frozenValue = (name: string, f: Frozen, x: string): string => {
+    const raw = weight(name, source(f));
+    if (f.place === 'device' || f.matrix.dtype === 'F32') return raw;
+    const zero = g.op('Mul', [g.op('Slice', [g.op('Shape', [x]), g.int64([-1]), g.int64([INT64_MAX])]), g.int64([0])]);
+    const dims = g.op('Add', [zero, g.int64([f.matrix.rows, f.matrix.cols])]);
+    return asFloat(g.op('Reshape', [raw, dims]), f);
+  };
+
 
   const decode = output === 'decode';
   // Decoding carries one sequence per sample (they diverge after the first sampled token): ids
@@ -108,7 +142,7 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
   const last = (x: string, axis: number): string => g.op('Slice', [x, g.int64([-1]), g.int64([INT64_MAX]), g.int64([axis])]);
 
   const rmsNorm = (x: string, w: string): string => {
-    const variance = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
+    const variance = g.op('ReduceMean', [g.op('Mul', [x, x]), g.int64([-1])], { keepdims: 1 });
     const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, g.constant(new Float32Array([c.rmsNormEps]), [])])])]);
     return g.op('Mul', [w, g.op('Mul', [x, inv])]);
   };
@@ -116,7 +150,7 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
   /** y = x W^T (+ b) (+ adapter delta) for x [P, ...lead, in]; lead is [B, T] or [B]. */
   const linear = (x: string, site: Linear, lead: readonly Dim[]): string => {
     const flat = g.op('Reshape', [x, g.int64([-1, site.inFeatures])]);
-    const inputs = [flat, weight(site.name, site.stored)];
+    const inputs = [flat, frozenValue(site.name, site.frozen, x)];
     if (site.bias) inputs.push(weight(`${site.name}.bias`, site.bias));
     const product = g.op('Gemm', inputs, { transB: site.layout === 'weight' ? 1 : 0 });
     const y = g.op('Reshape', [product, shape([-1, ...lead, site.outFeatures])]);
@@ -188,11 +222,11 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
   };
 
   // Embedding, with the sample axis P = 1 in front.
-  const embedTable = weight('model.embed_tokens.weight', weights.embed);
+  const embedTable = weight('model.embed_tokens.weight', source(weights.embed));
   const embedded =
-    weights.embedLayout === 'rows'
-      ? g.op('Gather', [embedTable, ids], { axis: 0 })
-      : g.op('Transpose', [g.op('Gather', [embedTable, ids], { axis: 1 })], { perm: decode ? [1, 2, 3, 0] : [1, 2, 0] });
+    weights.embed.place === 'device' && weights.embed.layout === 'kernel'
+      ? g.op('Transpose', [g.op('Gather', [embedTable, ids], { axis: 1 })], { perm: decode ? [1, 2, 3, 0] : [1, 2, 0] })
+      : asFloat(g.op('Gather', [embedTable, ids], { axis: 0 }), weights.embed);
   let h = decode ? embedded : g.op('Unsqueeze', [embedded, g.int64([0])]);
   const lastLayer = weights.layers.length - 1;
   // Columns and decoding read the last position only: the last layer's attention and MLP run for it alone.
@@ -212,7 +246,7 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
   } else {
     // [P, B, 1, H] -> [P, B, H]; the frozen head for the answer columns only, then the adapter's delta at those columns.
     const lastHidden = g.op('Reshape', [hidden, shape([-1, 'B', c.hiddenSize])]);
-    const rows = g.op('Gather', [weight(head.name, head.stored), columns!], { axis: head.layout === 'weight' ? 0 : 1 });
+    const rows = asFloat(g.op('Gather', [weight(head.name, source(head.frozen)), columns!], { axis: head.layout === 'weight' ? 0 : 1 }), head.frozen);
     const product = g.op('Gemm', [g.op('Reshape', [lastHidden, g.int64([-1, c.hiddenSize])]), rows], { transB: head.layout === 'weight' ? 1 : 0 });
     let logits = g.op('Reshape', [product, shape([-1, 'B', 'C'])]);
     if (head.bias) logits = g.op('Add', [logits, g.op('Gather', [weight('lm_head.bias', head.bias), columns!], { axis: 0 })]);

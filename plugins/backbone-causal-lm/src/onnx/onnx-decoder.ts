@@ -34,6 +34,20 @@ export type HostKvCache = { readonly k: { data: Float32Array; dims: readonly num
 
 export type OnnxRunOptions = (RunBase & { readonly output: 'columns'; readonly columns: readonly number[] }) | (RunBase & { readonly output: 'all' });
 
+/**
+ * The weights' feeds, read in place: device tensors as views of the backend's memory (take them
+ * last: a view of the wasm heap is valid only until the next TensorFlow.js allocation), host
+ * matrices as they are stored.
+ */
+function weightFeeds(graph: DecoderGraph): Record<string, OnnxFeed> {
+  const feeds: Record<string, OnnxFeed> = {};
+  for (const [name, src] of graph.weights) {
+    feeds[name] =
+      src instanceof tf.Tensor ? { data: hostView(src), dims: src.shape } : { data: src.data, dims: [src.rows, src.cols], type: src.dtype === 'F16' ? 'float16' : undefined };
+  }
+  return feeds;
+}
+
 export class OnnxDecoder {
   private readonly graphs = new Map<string, Promise<{ graph: DecoderGraph; session: OnnxSession }>>();
   /** Set once the first session exists: which provider and how many threads. */
@@ -84,7 +98,7 @@ export class OnnxDecoder {
       const { graph, session } = await this.session(options.output);
       const feeds: Record<string, OnnxFeed> = { ...common, sample_axis: { data: new Float32Array(n), dims: [n] }, ...this.adapterFeeds(graph, done, n, [b, t], options) };
       // Last: views into the wasm heap stay valid only until the next TensorFlow.js allocation.
-      for (const [name, tensor] of graph.weights) feeds[name] = { data: hostView(tensor), dims: tensor.shape };
+      Object.assign(feeds, weightFeeds(graph));
       parts.push((await session.run(feeds, ['logits'])).logits);
     }
     return tf.tidy(() => {
@@ -128,7 +142,7 @@ export class OnnxDecoder {
       feeds[`past_k_${l}`] = past ? past[l].k : empty;
       feeds[`past_v_${l}`] = past ? past[l].v : empty;
     }
-    for (const [name, tensor] of graph.weights) feeds[name] = { data: hostView(tensor), dims: tensor.shape };
+    Object.assign(feeds, weightFeeds(graph));
     const out = await session.run(feeds);
     const cache: HostKvCache = Array.from({ length: c.numLayers }, (_, l) => ({ k: out[`present_k_${l}`], v: out[`present_v_${l}`] }));
     return { logits: out.logits.data, cache };
