@@ -55,8 +55,6 @@ export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> implement
   /** The wrapper's own random stream, `wrapper-<name>` of the run's root. */
   protected readonly rng: Rng;
   private readonly prefix: string;
-  private predictCalls = 0;
-  private generateCalls = 0;
 
   constructor(
     protected readonly run: RunContext,
@@ -110,7 +108,8 @@ export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> implement
   predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D> {
     const backbone = this.requireBackbone('predict');
     const S = this.samplesFor(options.phase);
-    const ctx: ForwardContext = { training: false, rng: this.rng.child(`predict/${this.predictCalls++}`) };
+    // The run's k-th predict draws from predict/k; k is part of the run's Rng state, which checkpoints save (see Rng.nextChild).
+    const ctx: ForwardContext = { training: false, rng: this.rng.nextChild('predict') };
     if (options.engine === 'onnxruntime') return this.predictOnnx(backbone, batch, S, ctx);
     this.setSampling(!this.meanOnly);
     try {
@@ -142,12 +141,13 @@ export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> implement
     const backbone = this.requireBackbone('generate');
     const { phase, ...rest } = options;
     const S = this.samplesFor(phase);
-    const call = this.generateCalls++;
+    // This call's fixed weight draws: generate/<k>/<sample>/<site> for the run's k-th generate (see Rng.nextChild).
+    const call = this.rng.nextChild('generate');
     const sampleContext = (s: number): ForwardContext => ({ training: false, rng: S === 1 ? options.ctx.rng : options.ctx.rng.child(`sample/${s}`) });
     if (options.engine === 'onnxruntime' && backbone.sampledGenerate) {
       // Every sample's sequences decoded together: sample s under its own fixed draw, as below.
       if (this.meanOnly) this.setSampling(false);
-      else for (const [name, layer] of this.layers) layer.fixNoiseSamples(Array.from({ length: S }, (_, s) => this.rng.child(`generate/${call}/${s}/${name}`)));
+      else for (const [name, layer] of this.layers) layer.fixNoiseSamples(Array.from({ length: S }, (_, s) => call.child(`${s}/${name}`)));
       try {
         return await backbone.sampledGenerate(batch, { ...rest, samples: S, sampleContext });
       } finally {
@@ -158,7 +158,7 @@ export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> implement
     const out: GenerationResult[][] = batch.ids.map(() => []);
     for (let s = 0; s < S; s++) {
       if (this.meanOnly) this.setSampling(false);
-      else for (const [name, layer] of this.layers) layer.fixNoise(this.rng.child(`generate/${call}/${s}/${name}`));
+      else for (const [name, layer] of this.layers) layer.fixNoise(call.child(`${s}/${name}`));
       try {
         const results = await backbone.generate(batch, { ...rest, ctx: sampleContext(s) });
         results.forEach((r, b) => out[b].push(r));

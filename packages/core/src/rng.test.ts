@@ -41,4 +41,44 @@ describe('Rng', () => {
     const out = new Rng(1).shuffle([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect([...out].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
+
+  it('numbers the streams of a sequence: nextChild(label) is child(label/0), child(label/1), ...', () => {
+    const rng = new Rng(5).child('wrapper');
+    const draws = [0, 1, 2].map(() => rng.nextChild('predict').uint32());
+    const expected = [0, 1, 2].map((i) => new Rng(5).child('wrapper').child(`predict/${i}`).uint32());
+    expect(draws).toEqual(expected);
+    expect(rng.nextChild('predict').path).toBe('wrapper/predict/3');
+    expect(rng.nextChild('generate').path).toBe('wrapper/generate/0');
+  });
+
+  it('keeps the positions of every sequence in the tree, readable and restorable at its root', () => {
+    const root = new Rng(9);
+    const a = root.child('wrapper-a');
+    a.nextChild('predict');
+    a.nextChild('predict');
+    // Another instance of the same path shares the position: it is the tree's, not the instance's.
+    root.child('wrapper-a').nextChild('predict');
+    root.child('b').child('c').nextChild('generate');
+    const state = root.state();
+    expect(state).toEqual({ seed: 9, sequences: { 'b/c/generate': 1, 'wrapper-a/predict': 3 } });
+    expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+    expect(a.state()).toEqual(state);
+
+    // A fresh tree (a resumed process) continues where the state left off.
+    const resumed = new Rng(9);
+    const w = resumed.child('wrapper-a');
+    resumed.restore(state);
+    expect(w.nextChild('predict').uint32()).toBe(root.child('wrapper-a').nextChild('predict').uint32());
+    expect(resumed.child('b').child('c').nextChild('generate').path).toBe('b/c/generate/1');
+    // restore replaces positions drawn before it.
+    const other = new Rng(9);
+    other.child('x').nextChild('y');
+    other.restore(state);
+    expect(other.state()).toEqual(state);
+  });
+
+  it('refuses a state of another seed or with a bad position', () => {
+    expect(() => new Rng(1).restore({ seed: 2, sequences: {} })).toThrow(/seed 2 into a run with seed 1/);
+    expect(() => new Rng(1).restore({ seed: 1, sequences: { p: -1 } })).toThrow(/sequence 'p' has position -1/);
+  });
 });

@@ -53,7 +53,6 @@ export abstract class PointLoraWrapper implements Wrapper {
   protected schedule: LinearWarmupDecay | null = null;
   protected readonly rng: Rng;
   private readonly prefix: string;
-  private predictCalls = 0;
 
   constructor(
     protected readonly run: RunContext,
@@ -148,7 +147,8 @@ export abstract class PointLoraWrapper implements Wrapper {
   predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D>;
   predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D> {
     const backbone = this.requireBackbone('predict');
-    const ctx: ForwardContext = { training: false, rng: this.rng.child(`predict/${this.predictCalls++}`) };
+    // The run's k-th predict draws from predict/k; k is part of the run's Rng state, which checkpoints save (see Rng.nextChild).
+    const ctx: ForwardContext = { training: false, rng: this.rng.nextChild('predict') };
     if (options.engine === 'onnxruntime') {
       return requireSampledForward(backbone, this.name)(batch.tokens, { samples: 1, columns: batch.targetIds, ctx });
     }

@@ -73,7 +73,6 @@ export class DeepEnsembleWrapper implements Wrapper {
   private schedules: LinearWarmupDecay[] = [];
   private readonly rng: Rng;
   private readonly prefix: string;
-  private predictCalls = 0;
 
   constructor(
     @inject(TOKENS.RunContext) private readonly run: RunContext,
@@ -183,7 +182,8 @@ export class DeepEnsembleWrapper implements Wrapper {
   predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D>;
   predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D> {
     const backbone = this.requireBackbone('predict');
-    const rng = this.rng.child(`predict/${this.predictCalls++}`);
+    // The run's k-th predict draws from predict/k; k is part of the run's Rng state, which checkpoints save (see Rng.nextChild).
+    const rng = this.rng.nextChild('predict');
     const memberContext = (m: number) => ({ training: false, rng: rng.child(`member-${m}`) });
     if (options.engine === 'onnxruntime') {
       const sampledForward = requireSampledForward(backbone, this.name);

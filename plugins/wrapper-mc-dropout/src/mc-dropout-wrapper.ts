@@ -65,8 +65,6 @@ export class McDropoutWrapper implements Wrapper {
   private schedule: LinearWarmupDecay | null = null;
   private readonly rng: Rng;
   private readonly prefix: string;
-  private predictCalls = 0;
-  private generateCalls = 0;
 
   constructor(
     @inject(TOKENS.RunContext) private readonly run: RunContext,
@@ -140,7 +138,8 @@ export class McDropoutWrapper implements Wrapper {
   predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D> {
     const backbone = this.requireBackbone('predict');
     const S = this.samplesFor(options.phase);
-    const rng = this.rng.child(`predict/${this.predictCalls++}`);
+    // The run's k-th predict draws from predict/k; k is part of the run's Rng state, which checkpoints save (see Rng.nextChild).
+    const rng = this.rng.nextChild('predict');
     const sampleContext = (s: number): ForwardContext => ({ training: false, rng: rng.child(`sample-${s}`) });
     if (options.engine === 'onnxruntime') {
       // Every pass in one onnxruntime run, each drawing its masks from its own stream as below.
@@ -163,9 +162,10 @@ export class McDropoutWrapper implements Wrapper {
     const backbone = this.requireBackbone('generate');
     const { phase, ...rest } = options;
     const S = this.samplesFor(phase);
-    const call = this.generateCalls++;
+    // This call's masks: generate/<k>/<sample>/<site> for the run's k-th generate (see Rng.nextChild).
+    const call = this.rng.nextChild('generate');
     const sampleContext = (s: number): ForwardContext => ({ training: false, rng: S === 1 ? options.ctx.rng : options.ctx.rng.child(`sample/${s}`) });
-    const maskRng = (s: number, name: string) => this.rng.child(`generate/${call}/${s}/${name}`);
+    const maskRng = (s: number, name: string) => call.child(`${s}/${name}`);
     if (options.engine === 'onnxruntime' && backbone.sampledGenerate) {
       // Every pass's sequences decoded together, each under its own per-sequence masks as below.
       for (const [name, layer] of this.layers) layer.fixMaskSamples(batch.ids.length, Array.from({ length: S }, (_, s) => maskRng(s, name)));

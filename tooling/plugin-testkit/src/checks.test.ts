@@ -1,6 +1,20 @@
-import type { Backbone, EncodedBatch, EvalPhase, GenerateOptions, GenerationResult, McqBatch, PredictOptions } from '@bayes-peft/core';
+import type { Backbone, EncodedBatch, EvalPhase, GenerateOptions, GenerationResult, McqBatch, OptimizerState, PredictOptions, Rng } from '@bayes-peft/core';
 import { tf } from '@bayes-peft/tensor';
-import { checkAttachDispose, checkCalibrate, checkDeterminism, checkGenerate, checkOnnxEngine, checkPredict, checkResolves, checkSaveLoad, checkTraining, ConformanceError, warmUp, type ConformanceTarget } from './checks';
+import {
+  checkAttachDispose,
+  checkCalibrate,
+  checkDeterminism,
+  checkGenerate,
+  checkOnnxEngine,
+  checkPredict,
+  checkResolves,
+  checkResume,
+  checkSaveLoad,
+  checkTraining,
+  ConformanceError,
+  warmUp,
+  type ConformanceTarget,
+} from './checks';
 import { loadTinyBackbone } from './tiny-backbone';
 import { PlainLoraWrapper, pluginOf } from './__tests__/plain-lora-wrapper';
 
@@ -76,6 +90,40 @@ class SkewedOnnx extends OnnxLora {
     y.dispose();
     return skewed;
   }
+}
+
+/** Plain LoRA with its optimizer state for checkpoints, and a little noise on every prediction from the stream `stream()` gives. */
+class ResumableNoisy extends PlainLoraWrapper {
+  getTrainingState() {
+    return this.optimizer ? { optimizer: this.optimizer.getState() } : null;
+  }
+  setTrainingState(state: { optimizer: OptimizerState }) {
+    this.optimizer!.setState(state.optimizer);
+  }
+  /** The k-th predict call's stream, numbered by the run's Rng (its position is in the checkpoint). */
+  protected stream(): Rng {
+    return this.run.rng.nextChild('predict-noise');
+  }
+  override predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D {
+    const out = super.predict(batch, options);
+    const seed = this.stream().nextSeed() || 1;
+    const noisy = tf.tidy(() => tf.add(out, tf.randomNormal(out.shape, 0, 0.01, 'float32', seed)) as tf.Tensor3D);
+    out.dispose();
+    return noisy;
+  }
+}
+
+/** BLoB's resume defect before it was fixed: a counter of predict calls kept in the wrapper, which no checkpoint holds. */
+class CountedNoise extends ResumableNoisy {
+  private calls = 0;
+  protected override stream(): Rng {
+    return this.run.rng.child(`predict-noise/${this.calls++}`);
+  }
+}
+
+/** Forgets the optimizer state it is given: a resumed run's Adam moments start from zero. */
+class ForgetfulOptimizer extends ResumableNoisy {
+  override setTrainingState() {}
 }
 
 class StickyDispose extends PlainLoraWrapper {
@@ -160,6 +208,23 @@ describe('conformance checks', () => {
     expect(await checkOnnxEngine(target(pluginOf('onnx', (r, l) => new OnnxLora(r, l))))).toBeLessThan(1e-4);
     await expect(checkOnnxEngine(target(pluginOf('skewed', (r, l) => new SkewedOnnx(r, l))))).rejects.toThrow(/skewed: onnxruntime's logits differ from TensorFlow.js' by 0\.00/);
     await expect(checkOnnxEngine(target(pluginOf('plain', (r, l) => new PlainLoraWrapper(r, l))))).rejects.toThrow(/this check is for wrappers that list 'onnxruntime'/);
+  });
+
+  it('pass a wrapper that resumes exactly from a checkpoint, and catch streams or state a checkpoint does not hold', async () => {
+    expect(await checkResume(target(pluginOf('resumable', (r, l) => new ResumableNoisy(r, l))))).toBe('resumed');
+    await expect(checkResume(target(pluginOf('counted', (r, l) => new CountedNoise(r, l))))).rejects.toThrow(
+      /counted: resumed after step 3 of 6 in a fresh wrapper, the evaluation after step 5 predicts differently/,
+    );
+    await expect(checkResume(target(pluginOf('forgetful-opt', (r, l) => new ForgetfulOptimizer(r, l))))).rejects.toThrow(
+      /forgetful-opt: resumed after step 3 of 6 in a fresh wrapper, trainStep\(4\) gives loss/,
+    );
+    await expect(checkResume(target(pluginOf('forgetful-load', (r, l) => new (class extends ResumableNoisy { override async load() {} })(r, l))))).rejects.toThrow(
+      /forgetful-load: resumed after step 3 of 6 in a fresh wrapper, trainStep\(3\) gives loss/,
+    );
+    // Without optimizer state the runner restarts interrupted runs: nothing to resume.
+    expect(await checkResume(target(pluginOf('plain', (r, l) => new PlainLoraWrapper(r, l))))).toBe('restarts');
+    // A training-free method: evaluations, a checkpoint, a fresh wrapper that calibrates and predicts.
+    expect(await checkResume(target(pluginOf('calibrated', (r, l) => new GoodCalibration(r, l))))).toBe('resumed');
   });
 
   it('catch a dispose() that leaves adapters on the backbone', () => {

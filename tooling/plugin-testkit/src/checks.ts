@@ -4,10 +4,27 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { anchorBatches, disposeMcqBatch, Rng, targetTokenIds, type Backbone, type CalibrationEntry, type EvalPhase, type McqBatch, type TrainStepResult, type Wrapper } from '@bayes-peft/core';
+import {
+  anchorBatches,
+  disposeMcqBatch,
+  readCheckpoint,
+  restoreCheckpoint,
+  Rng,
+  targetTokenIds,
+  unresumableReason,
+  writeCheckpoint,
+  type Backbone,
+  type CalibrationEntry,
+  type EvalPhase,
+  type McqBatch,
+  type RunContext,
+  type TrainingState,
+  type TrainStepResult,
+  type Wrapper,
+} from '@bayes-peft/core';
 import { tf } from '@bayes-peft/tensor';
 import { CONFORMANCE_EXAMPLES, CONFORMANCE_LABELS, conformanceBatch, conformancePlan, conformancePrompts } from './batches';
-import { createWrapper, type WrapperSetup } from './run-container';
+import { createWrapper, makeRunContext, type WrapperSetup } from './run-container';
 
 /** What every check needs: the plugin, how to configure it, and the model to attach to. */
 export interface ConformanceTarget extends WrapperSetup {
@@ -202,6 +219,177 @@ export async function checkDeterminism(t: ConformanceTarget): Promise<void> {
   }
 }
 
+/** Steps of the resume check's runs, and the step its interrupted run checkpoints after. */
+export const RESUME_STEPS = 6;
+export const RESUME_AT = 3;
+/** Steps after which the resume check evaluates (predict 'intermediate'), as a run's evalEvery would. */
+const RESUME_EVALS: readonly number[] = [2, 3, 5];
+/** Intermediate evaluations of a training-free method's runs (before its checkpoint; the runner never trains it). */
+const TRAINING_FREE_EVALS = 2;
+
+/**
+ * A run stopped after RESUME_AT of RESUME_STEPS steps and resumed in a fresh process ends exactly
+ * where the uninterrupted run ends, bit for bit. Both runs train on the conformance batch and
+ * evaluate (predict 'intermediate') after the steps in RESUME_EVALS, as a run with evalEvery
+ * does; the interrupted one writes the runner's checkpoint (core's writeCheckpoint: the adapter
+ * by save(), the optimizer state, the state of the run's random streams) after step RESUME_AT
+ * and its evaluation, and is dropped. A FRESH run context (a new Rng of the same seed) and a fresh
+ * wrapper instance, attached and prepared, take the checkpoint back through the runner's
+ * restoreCheckpoint and train the remaining steps. The step results and evaluations after the
+ * checkpoint, the final variables, the optimizer state and the final predictions (hence every
+ * metric computed from them) must be identical. A method that draws from a stream whose
+ * position lives outside the checkpoint (e.g. a counter of predict calls in the wrapper) fails
+ * here: derive per-step streams from the step, rng.child(`train/${step}`), and per-call streams
+ * from rng.nextChild('predict'), whose positions the checkpoint holds.
+ *
+ * A training-free method (never trained, never checkpointed by the runner) is checked the same
+ * way with no steps: its fitted stand-in evaluates twice, is checkpointed, and a fresh wrapper
+ * restored from the checkpoint calibrates and predicts as the uninterrupted one does. A wrapper
+ * without getTrainingState is never resumed (the runner restarts its interrupted runs from step
+ * 0, which is exact by construction): the check returns 'restarts' for it.
+ */
+export async function checkResume(t: ConformanceTarget): Promise<'resumed' | 'restarts'> {
+  const fail = (m: string): never => {
+    throw new ConformanceError(t.plugin.name, m);
+  };
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bayes-peft-resume-'));
+  // A folder that does not exist yet, as the runner's adapter.tmp.
+  const dir = path.join(tmp, 'adapter');
+  try {
+    const probe = createWrapper(t, t.seed);
+    const trainingFree = probe.trainingFree === true;
+    const keepsState = typeof probe.getTrainingState === 'function';
+    probe.dispose();
+    // Without optimizer state the runner restarts an interrupted run from step 0: exact by construction.
+    if (!trainingFree && !keepsState) return 'restarts';
+    const total = trainingFree ? 0 : RESUME_STEPS;
+    const stopAt = trainingFree ? 0 : RESUME_AT;
+    /** The start of either run: a training-free method's fitted stand-in, the plan's optimizers otherwise. */
+    const start = (w: Wrapper) => {
+      if (trainingFree) perturb(w, t.seed);
+      else w.prepare(conformancePlan(total));
+    };
+    const steps = (w: Wrapper, batch: McqBatch, from: number, to: number, out: RunRecord) => {
+      for (let step = from; step < to; step++) {
+        out.steps.push({ step, result: w.trainStep(batch, step) });
+        if (RESUME_EVALS.includes(step + 1)) out.evals.push({ after: step + 1, logits: predictHost(w, batch, 'intermediate') });
+      }
+    };
+    const finish = async (w: Wrapper, batch: McqBatch, run: RunContext, out: RunRecord) => {
+      if (w.calibrate) await w.calibrate(conformanceAnchor(t.backbone), { numExamples: CONFORMANCE_EXAMPLES.length });
+      out.final = predictHost(w, batch, 'final');
+      out.variables = snapshot(w);
+      out.trainingState = w.getTrainingState?.() ?? null;
+      out.rng = JSON.stringify(run.rng.state());
+    };
+
+    // The uninterrupted run.
+    const whole = newRecord();
+    const wholeRun = makeRunContext(t.seed);
+    await withWrapperAsync(t, t.seed, async (w, batch) => {
+      start(w);
+      if (trainingFree) for (let e = 0; e < TRAINING_FREE_EVALS; e++) whole.evals.push({ after: 0, logits: predictHost(w, batch, 'intermediate') });
+      steps(w, batch, 0, total, whole);
+      await finish(w, batch, wholeRun, whole);
+    }, wholeRun);
+
+    // The interrupted run: stopAt steps (and their evaluations), a checkpoint, gone.
+    const firstRun = makeRunContext(t.seed);
+    await withWrapperAsync(t, t.seed, async (w, batch) => {
+      start(w);
+      const ignored = newRecord();
+      if (trainingFree) for (let e = 0; e < TRAINING_FREE_EVALS; e++) predictHost(w, batch, 'intermediate');
+      steps(w, batch, 0, stopAt, ignored);
+      await writeCheckpoint(dir, w, firstRun.rng, stopAt);
+    }, firstRun);
+
+    // The resumed process: a new run context and wrapper, the checkpoint restored, the rest of the run.
+    const resumed = newRecord();
+    const resumedRun = makeRunContext(t.seed);
+    await withWrapperAsync(t, t.seed, async (w, batch) => {
+      start(w);
+      const info = await readCheckpoint(dir);
+      if (!info) return fail('writeCheckpoint wrote no readable checkpoint.json');
+      if (!trainingFree) {
+        const why = unresumableReason(info, w);
+        if (why) fail(`has getTrainingState, but the runner would not resume its checkpoint (${why}); an interrupted run would start over`);
+      }
+      const step = await restoreCheckpoint(dir, w, resumedRun.rng, info);
+      if (step !== stopAt) fail(`the checkpoint says step ${step}, written after step ${stopAt}`);
+      steps(w, batch, stopAt, total, resumed);
+      await finish(w, batch, resumedRun, resumed);
+    }, resumedRun);
+
+    const where = `resumed after step ${stopAt} of ${total} in a fresh wrapper`;
+    const hint = "every random stream must be derived from the step (rng.child(`train/${step}`)) or drawn through rng.nextChild(...), whose position the checkpoint keeps; every other state must be in save() or getTrainingState()";
+    for (const r of resumed.steps) {
+      const u = whole.steps.find((s) => s.step === r.step)!;
+      for (const [key, value] of Object.entries(u.result)) {
+        if (!Object.is(value, r.result[key])) fail(`${where}, trainStep(${r.step}) gives ${key} ${r.result[key]}, the uninterrupted run ${value}: ${hint}`);
+      }
+    }
+    const wholeEvals = whole.evals.filter((e) => e.after > stopAt);
+    if (wholeEvals.length !== resumed.evals.length) fail(`${where}: ${resumed.evals.length} evaluations after the checkpoint, expected ${wholeEvals.length}`);
+    wholeEvals.forEach((e, i) => {
+      if (!sameValues(e.logits, resumed.evals[i].logits)) {
+        fail(`${where}, the evaluation after step ${e.after} predicts differently from the uninterrupted run's (max |diff| ${maxAbsDiff(e.logits, resumed.evals[i].logits)}): ${hint}`);
+      }
+    });
+    if (whole.variables.length !== resumed.variables.length) fail(`${where}: ${resumed.variables.length} variables, the uninterrupted run ${whole.variables.length}`);
+    whole.variables.forEach((v, i) => {
+      if (!sameValues(v, resumed.variables[i])) fail(`${where}, variable ${i} ends differently from the uninterrupted run's (max |diff| ${maxAbsDiff(v, resumed.variables[i])}): ${hint}`);
+    });
+    const stateDiff = trainingStateDifference(whole.trainingState, resumed.trainingState);
+    if (stateDiff) fail(`${where}, the optimizer state ends differently: ${stateDiff}`);
+    if (!sameValues(whole.final, resumed.final)) {
+      fail(`${where}, the final predictions differ from the uninterrupted run's (max |diff| ${maxAbsDiff(whole.final, resumed.final)} over ${whole.final.length} logits): ${hint}`);
+    }
+    if (whole.rng !== resumed.rng) fail(`${where}, the random streams end at ${resumed.rng}, the uninterrupted run's at ${whole.rng}`);
+    return 'resumed';
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+interface RunRecord {
+  steps: { step: number; result: TrainStepResult }[];
+  evals: { after: number; logits: number[] }[];
+  final: number[];
+  variables: number[][];
+  trainingState: TrainingState | null;
+  rng: string;
+}
+
+function newRecord(): RunRecord {
+  return { steps: [], evals: [], final: [], variables: [], trainingState: null, rng: '' };
+}
+
+/** Where two training states differ (by position: variable names differ between wrapper instances), or null. */
+function trainingStateDifference(a: TrainingState | null, b: TrainingState | null): string | null {
+  if (!a || !b) return a === b ? null : `${a ? 'present' : 'null'} uninterrupted, ${b ? 'present' : 'null'} resumed`;
+  const keys = Object.keys(a).sort();
+  if (keys.join() !== Object.keys(b).sort().join()) return `optimizers [${keys}] uninterrupted, [${Object.keys(b).sort()}] resumed`;
+  for (const key of keys) {
+    const x = a[key];
+    const y = b[key];
+    if (!x || !y) {
+      if (x !== y) return `'${key}' is ${x ? 'present' : 'null'} uninterrupted, ${y ? 'present' : 'null'} resumed`;
+      continue;
+    }
+    if (x.kind !== y.kind || x.params.length !== y.params.length) return `'${key}' is ${x.kind} of ${x.params.length} parameters uninterrupted, ${y.kind} of ${y.params.length} resumed`;
+    for (const [i, p] of x.params.entries()) {
+      const q = y.params[i];
+      if (p.step !== q.step) return `'${key}' parameter ${i} has taken ${q.step} steps, uninterrupted ${p.step}`;
+      if (Object.keys(p.slots).sort().join() !== Object.keys(q.slots).sort().join()) return `'${key}' parameter ${i} has slots [${Object.keys(q.slots)}], uninterrupted [${Object.keys(p.slots)}]`;
+      for (const [slot, data] of Object.entries(p.slots)) {
+        const other = Array.from(q.slots[slot]);
+        if (!sameValues(Array.from(data), other)) return `'${key}' parameter ${i} '${slot}' differs (max |diff| ${maxAbsDiff(Array.from(data), other)})`;
+      }
+    }
+  }
+  return null;
+}
+
 /**
  * generate returns [batch][samples] results, with as many samples as predict uses in the same
  * phase, each continuing its prompt by the requested number of tokens, without leaking tensors.
@@ -281,10 +469,15 @@ async function fit(w: Wrapper, t: ConformanceTarget, batch: McqBatch, options: {
     w.prepare(conformancePlan(t.steps));
     for (let step = 0; step < t.steps; step++) results.push(w.trainStep(batch, step));
   } else {
-    tf.tidy(() => w.variables().forEach((v, i) => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.05, 'float32', t.seed * 1000 + i)))));
+    perturb(w, t.seed);
   }
   if (w.calibrate && options.calibrate !== false) await w.calibrate(conformanceAnchor(t.backbone), { numExamples: CONFORMANCE_EXAMPLES.length });
   return results;
+}
+
+/** A training-free method's stand-in for the trained adapter it would load: a seeded perturbation of its variables. */
+function perturb(w: Wrapper, seed: number): void {
+  tf.tidy(() => w.variables().forEach((v, i) => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.05, 'float32', seed * 1000 + i)))));
 }
 
 /** The conformance examples as an anchor set in batches of two, as the runner passes one. */
@@ -370,8 +563,8 @@ function withWrapper<T>(t: ConformanceTarget, seed: number, fn: (w: Wrapper, bat
   }
 }
 
-async function withWrapperAsync<T>(t: ConformanceTarget, seed: number, fn: (w: Wrapper, batch: McqBatch) => Promise<T>): Promise<T> {
-  const w = createWrapper(t, seed);
+async function withWrapperAsync<T>(t: ConformanceTarget, seed: number, fn: (w: Wrapper, batch: McqBatch) => Promise<T>, run?: RunContext): Promise<T> {
+  const w = createWrapper(t, seed, run);
   const batch = conformanceBatch(t.backbone);
   try {
     w.attach(t.backbone);

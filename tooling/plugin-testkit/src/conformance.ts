@@ -1,5 +1,5 @@
 import type { Backbone, LoraConfig, Plugin } from '@bayes-peft/core';
-import { checkAttachDispose, checkCalibrate, checkDeterminism, checkGenerate, checkOnnxEngine, checkPredict, checkResolves, checkSaveLoad, checkTraining, warmUp, type ConformanceTarget } from './checks';
+import { checkAttachDispose, checkCalibrate, checkDeterminism, checkGenerate, checkOnnxEngine, checkPredict, checkResolves, checkResume, checkSaveLoad, checkTraining, RESUME_AT, RESUME_STEPS, warmUp, type ConformanceTarget } from './checks';
 import { createWrapper } from './run-container';
 import { onnxRuntimeUnavailable } from '@bayes-peft/onnx';
 import { loadTinyBackbone } from './tiny-backbone';
@@ -25,9 +25,10 @@ const SEED = 7;
  * Registers a jest `describe` block that checks a wrapper plugin against the Wrapper contract
  * the runner relies on: resolution through the plugin's `register`, attach/dispose, training
  * with finite results and no tensor leak, predict's [batch, samples, classes] in both phases,
- * a save/load round trip to identical predictions, determinism under a seed, and generate's
- * [batch][samples] results. It runs on a tiny seeded Llama loaded by the real causal-LM
- * backbone, in a few seconds.
+ * a save/load round trip to identical predictions, determinism under a seed, an exact resume
+ * from the runner's checkpoint in a fresh wrapper (variables, optimizer state and predictions
+ * bit for bit), and generate's [batch][samples] results. It runs on a tiny seeded Llama loaded
+ * by the real causal-LM backbone, in a few seconds.
  *
  * ```ts
  * import { describeWrapperConformance } from '@bayes-peft/plugin-testkit';
@@ -64,6 +65,15 @@ export function describeWrapperConformance(options: WrapperConformanceOptions): 
     it('predicts finite [batch, samples, classes] logits in both phases without leaking', () => void checkPredict(target()), TIMEOUT_MS);
     it('round-trips save() and load() into a fresh wrapper to identical predictions', () => checkSaveLoad(target()), TIMEOUT_MS);
     it('is deterministic under a seed: two fresh runs give identical losses and predictions', () => checkDeterminism(target()), TIMEOUT_MS);
+    it(
+      traits.trainingFree
+        ? 'resumes exactly: evaluations, a checkpoint, and a fresh wrapper restored from it calibrate and predict as the uninterrupted run'
+        : traits.resumable
+          ? `resumes exactly: ${RESUME_AT} steps, a checkpoint, a fresh wrapper restored from it and ${RESUME_STEPS - RESUME_AT} more steps equal ${RESUME_STEPS} uninterrupted steps bit for bit`
+          : 'is not resumable (no getTrainingState): the runner restarts its interrupted runs from step 0',
+      async () => void (await checkResume(target())),
+      TIMEOUT_MS,
+    );
     it('generates [batch][samples] results, one per weight sample', () => checkGenerate(target()), TIMEOUT_MS);
     if (traits.onnx) {
       const missing = onnxRuntimeUnavailable();
@@ -80,15 +90,20 @@ export function describeWrapperConformance(options: WrapperConformanceOptions): 
  * collected (jest needs the list of tests up front). A plugin that fails to resolve here fails
  * the 'resolves' test with the real error.
  */
-function probe(options: WrapperConformanceOptions): { trainingFree: boolean; calibrates: boolean; onnx: boolean } {
+function probe(options: WrapperConformanceOptions): { trainingFree: boolean; calibrates: boolean; onnx: boolean; resumable: boolean } {
   try {
     const w = createWrapper(options, SEED);
     try {
-      return { trainingFree: w.trainingFree === true, calibrates: typeof w.calibrate === 'function', onnx: w.engines?.includes('onnxruntime') === true };
+      return {
+        trainingFree: w.trainingFree === true,
+        calibrates: typeof w.calibrate === 'function',
+        onnx: w.engines?.includes('onnxruntime') === true,
+        resumable: typeof w.getTrainingState === 'function',
+      };
     } finally {
       w.dispose();
     }
   } catch {
-    return { trainingFree: false, calibrates: false, onnx: false };
+    return { trainingFree: false, calibrates: false, onnx: false, resumable: true };
   }
 }

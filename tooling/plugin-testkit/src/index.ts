@@ -9,9 +9,12 @@ export {
   checkOnnxEngine,
   checkPredict,
   checkResolves,
+  checkResume,
   checkSaveLoad,
   checkTraining,
   ConformanceError,
+  RESUME_AT,
+  RESUME_STEPS,
   warmUp,
   type ConformanceTarget,
 } from './checks';

@@ -25,14 +25,15 @@ export function makeRunContext(seed: number): RunContext {
  * A fresh wrapper resolved exactly as packages/core's runner does it: a child container holding
  * the run context and the LoRA config, the plugin's own `register` with its parsed options, then
  * `resolve(TOKENS.Wrapper)`. So a plugin whose registration or injection is wrong fails here as
- * it would in `bayes-peft experiment`.
+ * it would in `bayes-peft experiment`. `run` is the run context to inject (default: a fresh one
+ * for `seed`); pass one to reach its Rng, as the runner does to checkpoint and resume.
  */
-export function createWrapper(setup: WrapperSetup, seed: number): Wrapper {
+export function createWrapper(setup: WrapperSetup, seed: number, run: RunContext = makeRunContext(seed)): Wrapper {
   const { plugin } = setup;
   if (plugin.kind !== 'wrapper') throw new Error(`plugin '${plugin.name}' is a ${plugin.kind} plugin, not a wrapper`);
   const options = plugin.options.parse(setup.options ?? {});
   const container = rootContainer.createChildContainer();
-  container.register(TOKENS.RunContext, { useValue: makeRunContext(seed) });
+  container.register(TOKENS.RunContext, { useValue: run });
   container.register(TOKENS.LoraConfig, { useValue: conformanceLora(setup.lora) });
   plugin.register(container, options);
   return container.resolve(TOKENS.Wrapper);

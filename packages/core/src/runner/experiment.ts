@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { initBackend, readSafetensors, writeSafetensors } from '@bayes-peft/tensor';
+import { initBackend } from '@bayes-peft/tensor';
 import { container as rootContainer } from 'tsyringe';
 import { stringify } from 'yaml';
 import type { Backbone, Dataset, McqExample, Metrics, Wrapper } from '../contracts';
@@ -13,8 +13,8 @@ import type { HubSettings, RunContext } from '../run-context';
 import { loadSpecFile, toSpecIssue, type LoadedSpec, type ResolvedRun } from '../spec/load';
 import type { RunSpec } from '../spec/schema';
 import { TOKENS } from '../tokens';
-import { decodeOptimizerStates, encodeOptimizerStates, type OptimizerState } from '../optim/optimizer';
 import { calibrateWrapper } from './calibrate';
+import { readCheckpoint, restoreCheckpoint, unresumableReason, writeCheckpoint } from './checkpoint';
 import { environmentInfo } from './env-info';
 import { evaluateMcq, predictionRow } from './evaluate';
 import { resolveEvalEngine } from './eval-engine';
@@ -186,7 +186,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
 
     const plan = trainingPlan(spec, train.length);
     if (spec.train.steps > 0) wrapper.prepare(plan);
-    const resumeStep = options.force ? 0 : await resumeFromCheckpoint(wrapper, folder, spec.train.steps, log);
+    const resumeStep = options.force ? 0 : await resumeFromCheckpoint(wrapper, rng, folder, spec.train.steps, log);
     if (resumeStep === 0) {
       await fs.mkdir(folder.dir, { recursive: true });
       await folder.reset();
@@ -235,7 +235,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
           await folder.appendJsonl(RUN_FILES.metrics, { phase: 'eval', step, ...metrics });
           log.info(`  step ${step}: ${formatMetrics(metrics)}`);
         },
-        onCheckpoint: (step) => saveCheckpoint(w, folder, step),
+        onCheckpoint: (step) => saveCheckpoint(w, rng, folder, step),
       },
     });
     // Wrappers that fit something on held-out data (TFB's noise scale) do it before the final evaluation.
@@ -277,51 +277,39 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
 }
 
 /**
- * Saves adapter and optimizer state into a fresh folder, then swaps it in, so adapter/ is always
- * one whole checkpoint.
+ * Writes a checkpoint (adapter, optimizer state, random streams: see writeCheckpoint) into a
+ * fresh folder, then swaps it in, so adapter/ is always one whole checkpoint.
  */
-async function saveCheckpoint(wrapper: Wrapper, folder: RunFolder, step: number): Promise<void> {
+async function saveCheckpoint(wrapper: Wrapper, rng: Rng, folder: RunFolder, step: number): Promise<void> {
   const tmp = `${folder.adapterDir}.tmp`;
   const old = `${folder.adapterDir}.old`;
   await fs.rm(tmp, { recursive: true, force: true });
-  await wrapper.save(tmp);
-  const state = wrapper.getTrainingState?.();
-  let stateIndex: unknown = null;
-  if (state) {
-    const present = Object.fromEntries(Object.entries(state).filter(([, v]) => v !== null)) as Record<string, OptimizerState>;
-    const { tensors, index } = encodeOptimizerStates(present);
-    await writeSafetensors(path.join(tmp, TRAINING_STATE), tensors);
-    stateIndex = index;
-  }
-  await fs.writeFile(path.join(tmp, CHECKPOINT), `${JSON.stringify({ step, trainingState: stateIndex })}\n`);
+  await writeCheckpoint(tmp, wrapper, rng, step);
   await fs.rm(old, { recursive: true, force: true });
   await fs.rename(folder.adapterDir, old).catch(() => undefined);
   await fs.rename(tmp, folder.adapterDir);
   await fs.rm(old, { recursive: true, force: true });
 }
 
-const CHECKPOINT = 'checkpoint.json';
-const TRAINING_STATE = 'training_state.safetensors';
-
 /**
  * Continues an interrupted run from its last checkpoint when the wrapper can restore its
- * optimizers; returns the step to start from (0: start over).
+ * optimizers and the checkpoint holds the random streams' state; returns the step to start from
+ * (0: start over).
  */
-async function resumeFromCheckpoint(wrapper: Wrapper, folder: RunFolder, totalSteps: number, log: Logger): Promise<number> {
-  let checkpoint: { step: number; trainingState: Parameters<typeof decodeOptimizerStates>[0] | null };
-  try {
-    checkpoint = JSON.parse(await fs.readFile(path.join(folder.adapterDir, CHECKPOINT), 'utf8'));
-  } catch {
-    return 0;
-  }
+async function resumeFromCheckpoint(wrapper: Wrapper, rng: Rng, folder: RunFolder, totalSteps: number, log: Logger): Promise<number> {
+  const checkpoint = await readCheckpoint(folder.adapterDir);
+  if (!checkpoint) return 0;
   const step = checkpoint.step;
-  if (!(step > 0 && step < totalSteps) || !checkpoint.trainingState || !wrapper.setTrainingState) {
+  if (!(step > 0 && step < totalSteps)) {
     if (step > 0) log.info(`  an earlier attempt stopped at step ${step}; it cannot be resumed here, starting over`);
     return 0;
   }
-  await wrapper.load(folder.adapterDir);
-  const { tensors } = await readSafetensors(path.join(folder.adapterDir, TRAINING_STATE));
-  wrapper.setTrainingState(decodeOptimizerStates(checkpoint.trainingState, tensors));
+  const why = unresumableReason(checkpoint, wrapper);
+  if (why) {
+    log.info(`  an earlier attempt stopped at step ${step}; its checkpoint cannot be resumed (${why}), starting over`);
+    return 0;
+  }
+  await restoreCheckpoint(folder.adapterDir, wrapper, rng, checkpoint);
   // Keep the log of the steps the checkpoint covers; later lines belong to the lost attempt.
   const metricsFile = folder.file(RUN_FILES.metrics);
   const lines = await fs.readFile(metricsFile, 'utf8').then((t) => t.split('\n').filter(Boolean), () => []);

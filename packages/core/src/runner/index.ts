@@ -7,3 +7,4 @@ export * from './train-loop';
 export * from './summary-table';
 export * from './calibrate';
 export * from './eval-engine';
+export * from './checkpoint';

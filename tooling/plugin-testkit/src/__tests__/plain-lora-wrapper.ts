@@ -30,7 +30,7 @@ export class PlainLoraWrapper implements Wrapper {
   readonly averaging = 'probs' as const;
   protected backbone: Backbone | null = null;
   protected loras = new Map<string, LoraAdapter>();
-  private optimizer: Optimizer | null = null;
+  protected optimizer: Optimizer | null = null;
   private lr = 0;
   private readonly prefix = `plain${instances++}`;
 
