@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // Publishing without a registry: lint every publishable package's manifest, `pnpm pack` the CLI,
 // everything it needs at run time, the testkit and the scaffolded wrapper (examples/wrapper-template),
-// install the tarballs into a scratch project outside the workspace, and run a spec there that
-// names the wrapper by its npm package name, through to a results.json. Then the packed CLI
-// scaffolds a new wrapper out there, which installs from the tarballs, builds and passes its tests.
+// install the tarballs as a new user would, with plain `npm i` (no flags, no environment
+// variables), into a scratch project outside the workspace, list the plugins and run a spec
+// there that names the wrapper by its npm package name, through to a results.json, checking the
+// start-up lines that say which engines run. Then the packed CLI scaffolds a new wrapper out
+// there, which installs from the tarballs, builds and passes its tests.
 //
 //   node tooling/publish-check/run.mjs [--keep]      (pnpm publish-check)
 //
-// Third-party dependencies come from pnpm's store (the workspace's install filled it) and the
-// registry only for what the store lacks. Exits 1 with every problem listed.
+// Third-party dependencies of the npm install come from the registry (npm's cache); the
+// scaffold's from pnpm's store (the workspace's install filled it). Exits 1 with every problem
+// listed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -100,6 +103,46 @@ function install(projectDir) {
   run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile', '--reporter=append-only'], { cwd: projectDir, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
+/**
+ * The environment of a new user's shell: this one without what pnpm, npm or the project set for
+ * scripts (npm_config_*, npm_package_*, pnpm's), nor the variables that steer installs or runs.
+ */
+function newUserEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(npm_|pnpm_|PNPM_|ONNXRUNTIME_NODE_INSTALL|BAYES_PEFT_|INIT_CWD$)/i.test(k)) continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+/** `npm i [specs]` in `dir`; its output (npm prints warnings and failures of optional packages on stderr). */
+function npmInstall(dir, specs, env) {
+  const r = spawnSync('npm', ['i', ...specs], { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) fail([`npm i ${specs.join(' ')} failed in ${dir} (exit ${r.status}):\n${r.stdout}${r.stderr}`]);
+  return `${r.stdout}${r.stderr}`;
+}
+
+/**
+ * Runs a spec with the packed CLI; prints its table and the start-up lines that say which engines
+ * run (tensor backend, fast path, evaluation engine), which must be there. Returns the last run's
+ * evaluation engine and why.
+ */
+function experiment(bin, spec, cwd, env, extra = []) {
+  const r = spawnSync(bin, ['experiment', spec, '--no-progress', ...extra], { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) fail([`bayes-peft experiment ${spec} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`]);
+  const lines = r.stderr.split('\n');
+  const backend = lines.find((l) => /^backend: /.test(l));
+  const fast = lines.find((l) => /^fast path: /.test(l));
+  const engines = lines.map((l) => /^\s*evaluation engine: (\w+) \((.*)\)$/.exec(l)).filter(Boolean);
+  if (!backend || !fast || !engines.length) fail([`bayes-peft experiment ${spec} did not print its engine lines:\n${r.stderr}`]);
+  log(`bayes-peft experiment ${[spec, ...extra].join(' ')}:`);
+  for (const l of [backend, fast, ...engines.map((m) => m[0].trim())]) process.stdout.write(`  ${l}\n`);
+  process.stdout.write(`${r.stdout.trimEnd().replace(/^/gm, '  ')}\n`);
+  const last = engines[engines.length - 1];
+  return { engine: last[1], why: last[2] };
+}
+
 const packages = workspacePackages();
 const wrapperName = JSON.parse(fs.readFileSync(path.join(WRAPPER_DIR, 'package.json'), 'utf8')).name;
 
@@ -135,43 +178,47 @@ try {
   }
   log(`packed ${toPack.length} tarballs: ${toPack.join(', ')}`);
 
-  // The scratch project: the CLI and the wrapper, every bayes-peft package from its tarball
-  // (overrides, so no @bayes-peft name is ever looked up in a registry).
-  const files = fileSpecs(tgzs, scratch);
-  fs.writeFileSync(
-    path.join(scratch, 'package.json'),
-    `${JSON.stringify({ name: 'publish-check-scratch', private: true, dependencies: { '@bayes-peft/cli': files['@bayes-peft/cli'], [wrapperName]: files[wrapperName] } }, null, 2)}\n`,
-  );
-  writeInstallSettings(scratch, files, builds);
-  log(`installing into ${scratch} (outside the workspace)`);
-  install(scratch);
+  // The scratch project, as a new user makes it: `npm init -y && npm i <the packed tarballs>`
+  // (the CLI, the wrapper and every bayes-peft package they need), plain npm, none of the
+  // environment this script runs in that could steer it (npm_config_*, ONNXRUNTIME_NODE_INSTALL,
+  // BAYES_PEFT_*). Optional engines whose install scripts fail here are left out by npm.
+  const userEnv = newUserEnv();
+  run('npm', ['init', '-y'], { cwd: scratch, env: userEnv });
+  const scratchTgzs = runtimeClosure(['@bayes-peft/cli', wrapperName], packages).map((n) => path.relative(scratch, tgzs[n]));
+  log(`npm i ${scratchTgzs.length} tarballs into ${scratch} (outside the workspace; plain npm ${run('npm', ['--version'], { env: userEnv }).trim()}, no flags)`);
+  const npmOut = npmInstall(scratch, scratchTgzs, userEnv);
+  log(`npm i: ${npmOut.split('\n').filter((l) => /^(added|up to date|changed)/.test(l)).join('; ') || 'done'}`);
   const cliDir = fs.realpathSync(path.join(scratch, 'node_modules', '@bayes-peft', 'cli'));
   if (!cliDir.startsWith(fs.realpathSync(scratch))) fail([`the scratch project's CLI resolves to ${cliDir}, outside it`]);
+  const ortInstalled = () => fs.existsSync(path.join(scratch, 'node_modules', 'onnxruntime-node', 'package.json'));
+  log(`onnxruntime-node ${ortInstalled() ? 'installed' : 'left out by npm (its install script failed: no CUDA download here)'}`);
 
   // The tiny seeded Llama (data, not code) from the workspace's fixture maker: offline.
   const model = path.join(scratch, 'models', 'tiny-llama');
   run('node', [path.join(ROOT, 'tooling', 'fixtures', 'bin', 'bayes-peft-fixtures.js'), 'make-tiny-llama', '--out', model], { stdio: ['ignore', 'ignore', 'inherit'] });
-  fs.writeFileSync(
-    path.join(scratch, 'spec.yaml'),
-    [
-      'name: publish-check',
-      'seed: 1',
-      'output: runs',
-      'model: { path: ./models/tiny-llama }',
-      'dataset: { plugin: toy, options: { trainSize: 32, testSize: 16 } }',
-      `wrapper: { plugin: ${wrapperName}, options: { labelSmoothing: 0.1 } }`,
-      'lora: { r: 4, alpha: 8, targets: [q_proj, v_proj, lm_head] }',
-      'train: { steps: 4, batchSize: 8, lr: 0.01, maxSeqLen: 48 }',
-      'eval: { batchSize: 16 }',
-      '',
-    ].join('\n'),
-  );
+  const specLines = (name, wrapper) => [
+    `name: ${name}`,
+    'seed: 1',
+    'output: runs',
+    'model: { path: ./models/tiny-llama }',
+    'dataset: { plugin: toy, options: { trainSize: 32, testSize: 16 } }',
+    `wrapper: ${wrapper}`,
+    'lora: { r: 4, alpha: 8, targets: [q_proj, v_proj, lm_head] }',
+    'train: { steps: 4, batchSize: 8, lr: 0.01, maxSeqLen: 48 }',
+    'eval: { batchSize: 16 }',
+    '',
+  ];
+  // The scaffolded wrapper (TensorFlow.js only) and mle (which evaluates on onnxruntime when it loads).
+  fs.writeFileSync(path.join(scratch, 'spec.yaml'), specLines('publish-check', `{ plugin: ${wrapperName}, options: { labelSmoothing: 0.1 } }`).join('\n'));
+  fs.writeFileSync(path.join(scratch, 'engine.yaml'), specLines('publish-check-engine', 'mle').join('\n'));
+  const env = { ...userEnv, NODE_PATH: '' };
+  // `npx --no`: the local bin or an error, never a registry package that happens to be called so.
+  const plugins = run('npx', ['--no', 'bayes-peft', 'plugins'], { cwd: scratch, env });
+  // It lists the built-in plugins (a package named in a spec, like the wrapper, need not be listed).
+  if (!/^wrapper\s+mle\b/m.test(plugins) || !/^dataset\s+toy\b/m.test(plugins)) fail([`npx bayes-peft plugins does not list the built-in mle and toy:\n${plugins}`]);
+  log(`npx bayes-peft plugins (scratch):\n${plugins.trimEnd().replace(/^/gm, '  ')}`);
   const bin = path.join(scratch, 'node_modules', '.bin', 'bayes-peft');
-  const env = { ...process.env, NODE_PATH: '' };
-  const plugins = run(bin, ['plugins'], { cwd: scratch, env });
-  log(`bayes-peft plugins (scratch):\n${plugins.trimEnd().replace(/^/gm, '  ')}`);
-  const out = run(bin, ['experiment', 'spec.yaml', '--no-progress'], { cwd: scratch, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  process.stdout.write(`${out.trimEnd().replace(/^/gm, '  ')}\n`);
+  experiment(bin, 'spec.yaml', scratch, env);
 
   const runs = path.join(scratch, 'runs', 'publish-check');
   const runDirs = fs.existsSync(runs) ? fs.readdirSync(runs) : [];
@@ -181,6 +228,22 @@ try {
   const bad = ['acc', 'ece', 'nll', 'brier'].filter((k) => !Number.isFinite(results.metrics?.[k]));
   if (results.wrapper !== 'template' || bad.length) fail([`${resultsFile}: wrapper '${results.wrapper}', non-finite ${bad.join(', ') || '-'}`]);
   log(`${path.relative(scratch, resultsFile)}: wrapper ${results.wrapper} (${wrapperName}), acc ${results.metrics.acc.toFixed(4)}, nll ${results.metrics.nll.toFixed(4)}`);
+
+  // The evaluation engine: onnxruntime when npm kept onnxruntime-node, else TensorFlow.js with
+  // one line saying why and what to do.
+  let engine = experiment(bin, 'engine.yaml', scratch, env);
+  if (ortInstalled() !== (engine.engine === 'onnxruntime')) fail([`onnxruntime-node is ${ortInstalled() ? '' : 'not '}installed but mle evaluated on ${engine.engine} (${engine.why})`]);
+  if (!ortInstalled()) {
+    if (!engine.why.includes('onnxruntime-node is not installed') || !engine.why.includes('ONNXRUNTIME_NODE_INSTALL=skip')) {
+      fail([`the fallback line does not say why and what to do: evaluation engine: ${engine.engine} (${engine.why})`]);
+    }
+    // What that line advises, for the CPU build: one more plain install with the variable set.
+    log('ONNXRUNTIME_NODE_INSTALL=skip npm i (the CPU build of onnxruntime-node, as the fallback line says)');
+    npmInstall(scratch, [], { ...userEnv, ONNXRUNTIME_NODE_INSTALL: 'skip' });
+    if (!ortInstalled()) fail(['ONNXRUNTIME_NODE_INSTALL=skip npm i did not install onnxruntime-node']);
+    engine = experiment(bin, 'engine.yaml', scratch, env, ['--force']);
+    if (engine.engine !== 'onnxruntime') fail([`after ONNXRUNTIME_NODE_INSTALL=skip npm i, mle evaluated on ${engine.engine} (${engine.why})`]);
+  }
 
   // A third party's first hour: the packed CLI scaffolds a wrapper outside any workspace
   // (^versions), which installs from the tarballs, builds with tsc and passes its own tests,

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
-import { UserError } from '@bayes-peft/core';
+import { checkEnv, UserError } from '@bayes-peft/core';
 import { experimentCommand } from './commands/experiment';
 import { validateCommand } from './commands/validate';
 import { pluginsCommand } from './commands/plugins';
@@ -32,11 +32,13 @@ export function buildProgram(): Command {
 /** Runs the CLI; resolves to the exit code. A user error prints its message alone. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
+    // Every variable a run reads, validated before any work: a bad one is an error naming it.
+    checkEnv();
     await buildProgram().parseAsync([...argv]);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    if (e instanceof UserError || (e as Error)?.name === 'SafetensorsError') {
+    if (e instanceof UserError || ['SafetensorsError', 'EnvError'].includes((e as Error)?.name)) {
       process.stderr.write(`error: ${(e as Error).message}\n`);
       return 1;
     }

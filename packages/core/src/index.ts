@@ -14,3 +14,5 @@ export * from './losses';
 export * from './registry';
 export * from './chat-template-context';
 export * from './runner';
+// Every environment variable, declared once: packages above core read them through readEnv.
+export * from '@bayes-peft/env';

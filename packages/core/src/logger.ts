@@ -1,3 +1,5 @@
+import { readEnv } from '@bayes-peft/env';
+
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
@@ -9,7 +11,7 @@ export const consoleLogger: Logger = {
   info: (m) => process.stderr.write(`${m}\n`),
   warn: (m) => process.stderr.write(`warning: ${m}\n`),
   debug: (m) => {
-    if (process.env.BAYES_PEFT_DEBUG) process.stderr.write(`debug: ${m}\n`);
+    if (readEnv('BAYES_PEFT_DEBUG')) process.stderr.write(`debug: ${m}\n`);
   },
 };
 

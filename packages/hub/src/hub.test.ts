@@ -281,4 +281,12 @@ describe('hubSettings', () => {
     expect(hubSettings({ offline: false, cacheDir: '/c', endpoint: 'http://e' }, env)).toMatchObject({ offline: false, cacheDir: path.resolve('/c'), endpoint: 'http://e' });
     expect(hubSettings({}, {}).endpoint).toBe('https://huggingface.co');
   });
+
+  it('refuses a bad variable, naming it (the declarations of @bayes-peft/env)', () => {
+    expect(() => hubSettings({}, { HF_HUB_OFFLINE: 'sometimes' })).toThrow("HF_HUB_OFFLINE='sometimes' is not a flag");
+    expect(() => hubSettings({}, { HF_ENDPOINT: 'mirror.example' })).toThrow("HF_ENDPOINT='mirror.example' is not an http(s) URL");
+    expect(hubSettings({}, { HF_HUB_OFFLINE: 'true' }).offlineReason).toBe('HF_HUB_OFFLINE=true');
+    expect(hubSettings({}, { HF_HUB_CACHE: '/a', HF_HOME: '/b' }).cacheDir).toBe(path.resolve('/a'));
+    expect(hubSettings({}, { XDG_CACHE_HOME: '/x' }).cacheDir).toBe(path.resolve('/x/huggingface/hub'));
+  });
 });

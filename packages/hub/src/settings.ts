@@ -1,8 +1,9 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { consoleLogger, type Logger } from '@bayes-peft/core';
+import { consoleLogger, envText, readEnv, type EnvSource, type Logger } from '@bayes-peft/core';
 
-export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+/** HF_ENDPOINT's default. */
+export const DEFAULT_ENDPOINT = readEnv('HF_ENDPOINT', {});
 
 export interface HubOptions {
   /** Never touch the network; use the cache and say which file is missing. Also HF_HUB_OFFLINE=1 / BAYES_PEFT_OFFLINE=1. */
@@ -34,34 +35,32 @@ export interface HubSettings {
   readonly fetch: typeof fetch;
 }
 
-const TRUE = new Set(['1', 'true', 'yes', 'on']);
-const isTrue = (v: string | undefined) => v !== undefined && TRUE.has(v.trim().toLowerCase());
-
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.BAYES_PEFT_CACHE) return env.BAYES_PEFT_CACHE;
-  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
-  if (env.HUGGINGFACE_HUB_CACHE) return env.HUGGINGFACE_HUB_CACHE;
-  if (env.HF_HOME) return path.join(env.HF_HOME, 'hub');
-  const xdg = env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
+/** The hub cache folder from the environment (variables declared in @bayes-peft/env). */
+export function defaultCacheDir(env: EnvSource = process.env): string {
+  const dir = readEnv('BAYES_PEFT_CACHE', env) ?? readEnv('HF_HUB_CACHE', env) ?? readEnv('HUGGINGFACE_HUB_CACHE', env);
+  if (dir) return dir;
+  const home = readEnv('HF_HOME', env);
+  if (home) return path.join(home, 'hub');
+  const xdg = readEnv('XDG_CACHE_HOME', env) ?? path.join(os.homedir(), '.cache');
   return path.join(xdg, 'huggingface', 'hub');
 }
 
 /** Applies defaults: explicit options win over the environment, which wins over built-in defaults. */
-export function hubSettings(options: HubOptions = {}, env: NodeJS.ProcessEnv = process.env): HubSettings {
+export function hubSettings(options: HubOptions = {}, env: EnvSource = process.env): HubSettings {
   let offline = false;
   let offlineReason = '';
   if (options.offline !== undefined) {
     offline = options.offline;
     offlineReason = 'offline: true';
-  } else if (isTrue(env.HF_HUB_OFFLINE)) {
+  } else if (readEnv('HF_HUB_OFFLINE', env)) {
     offline = true;
-    offlineReason = 'HF_HUB_OFFLINE=1';
-  } else if (isTrue(env.BAYES_PEFT_OFFLINE)) {
+    offlineReason = envText('HF_HUB_OFFLINE', env) ?? 'HF_HUB_OFFLINE=1';
+  } else if (readEnv('BAYES_PEFT_OFFLINE', env)) {
     offline = true;
-    offlineReason = 'BAYES_PEFT_OFFLINE=1';
+    offlineReason = envText('BAYES_PEFT_OFFLINE', env) ?? 'BAYES_PEFT_OFFLINE=1';
   }
-  const endpoint = (options.endpoint ?? env.HF_ENDPOINT ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
-  const token = options.token ?? (env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || undefined);
+  const endpoint = (options.endpoint ?? readEnv('HF_ENDPOINT', env)).replace(/\/+$/, '');
+  const token = options.token ?? (readEnv('HF_TOKEN', env) || readEnv('HUGGING_FACE_HUB_TOKEN', env) || undefined);
   const baseFetch = options.fetch ?? globalThis.fetch;
   return {
     offline,

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import { GraphBuilder, OnnxSession, onnxRuntimeUnavailable, ortThreads, ORT_THREADS_ENV } from './index';
 
 const ortMissing = onnxRuntimeUnavailable();
@@ -77,15 +78,32 @@ describe('ortThreads', () => {
     }
   });
 
-  it('takes BAYES_PEFT_ORT_THREADS, then BAYES_PEFT_THREADS, else every core; refuses a bad value', () => {
+  it('takes BAYES_PEFT_ORT_THREADS, else every core (never BAYES_PEFT_THREADS, which is OpenBLAS\'); refuses a bad value', () => {
     delete process.env[ORT_THREADS_ENV];
     delete process.env.BAYES_PEFT_THREADS;
-    expect(ortThreads()).toBeGreaterThanOrEqual(1);
-    process.env.BAYES_PEFT_THREADS = '3';
-    expect(ortThreads()).toBe(3);
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    expect(ortThreads()).toBe(cores);
+    process.env.BAYES_PEFT_THREADS = String(cores + 3);
+    expect(ortThreads()).toBe(cores);
     process.env[ORT_THREADS_ENV] = '1';
     expect(ortThreads()).toBe(1);
     process.env[ORT_THREADS_ENV] = 'lots';
-    expect(() => ortThreads()).toThrow("BAYES_PEFT_ORT_THREADS must be a positive integer, got 'lots'");
+    expect(() => ortThreads()).toThrow("BAYES_PEFT_ORT_THREADS='lots' is not a positive integer");
+  });
+});
+
+describe('loadOnnxRuntime', () => {
+  it('says in one line that onnxruntime-node is not installed, and how to get its CPU build', () => {
+    jest.isolateModules(() => {
+      jest.doMock('onnxruntime-node', () => {
+        const e = new Error("Cannot find module 'onnxruntime-node' from 'src/runtime.ts'") as NodeJS.ErrnoException;
+        e.code = 'MODULE_NOT_FOUND';
+        throw e;
+      });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fresh = require('./runtime') as typeof import('./runtime');
+      expect(fresh.onnxRuntimeUnavailable()).toBe(fresh.ORT_NOT_INSTALLED);
+      expect(fresh.ORT_NOT_INSTALLED).toMatch(/^onnxruntime-node is not installed \(.*ONNXRUNTIME_NODE_INSTALL=skip npm install installs its CPU build\)$/);
+    });
   });
 });

@@ -1,14 +1,22 @@
 /**
- * onnxruntime-node, loaded on first use: a machine where its native binary does not load still
- * runs everything else (on TensorFlow.js), and is told why in one line.
+ * onnxruntime-node, loaded on first use: a machine where it is not installed or its native binary
+ * does not load still runs everything else (on TensorFlow.js), and is told why in one line.
+ *
+ * It is an optional dependency: on linux x64 its install script downloads CUDA libraries, and
+ * where that download cannot happen npm leaves the package out instead of failing the install.
+ * `ONNXRUNTIME_NODE_INSTALL=skip` at install keeps its CPU build without the download.
  */
-import * as os from 'node:os';
-import type { OnnxFeed } from '@bayes-peft/core';
+import { readEnv, type OnnxFeed } from '@bayes-peft/core';
 
 type Ort = typeof import('onnxruntime-node');
 
-/** Threads of onnxruntime's intra-op pool (default: every core; BAYES_PEFT_THREADS when set). */
+/** Threads of onnxruntime's intra-op pool (default: every core); BAYES_PEFT_THREADS is OpenBLAS' only. */
 export const ORT_THREADS_ENV = 'BAYES_PEFT_ORT_THREADS';
+
+/** The one line a run prints when onnxruntime-node was left out at install. */
+export const ORT_NOT_INSTALLED =
+  'onnxruntime-node is not installed (npm leaves it out when its install script cannot download its CUDA libraries; ' +
+  'ONNXRUNTIME_NODE_INSTALL=skip npm install installs its CPU build)';
 
 let loaded: { ort: Ort; version: string } | { error: string } | null = null;
 
@@ -22,7 +30,9 @@ export function loadOnnxRuntime(): { ort: Ort; version: string } | { error: stri
     const version = (require('onnxruntime-node/package.json') as { version: string }).version;
     loaded = { ort, version };
   } catch (e) {
-    loaded = { error: `onnxruntime-node does not load here (${(e as Error).message.split('\n')[0]})` };
+    const err = e as NodeJS.ErrnoException;
+    const missing = err.code === 'MODULE_NOT_FOUND' && /'onnxruntime-node(\/package\.json)?'/.test(err.message.split('\n')[0]);
+    loaded = { error: missing ? ORT_NOT_INSTALLED : `onnxruntime-node does not load here (${err.message.split('\n')[0]})` };
   }
   return loaded;
 }
@@ -33,15 +43,9 @@ export function onnxRuntimeUnavailable(): string | null {
   return 'error' in r ? r.error : null;
 }
 
+/** onnxruntime's intra-op threads: $BAYES_PEFT_ORT_THREADS, else every core. */
 export function ortThreads(): number {
-  for (const name of [ORT_THREADS_ENV, 'BAYES_PEFT_THREADS']) {
-    const raw = process.env[name];
-    if (raw === undefined || raw === '') continue;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${raw}'`);
-    return n;
-  }
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return readEnv(ORT_THREADS_ENV);
 }
 
 /** Execution providers to try, best first: CUDA where its libraries are installed, then the CPU. */
@@ -49,7 +53,7 @@ function providers(ort: Ort): string[] {
   // 'cuda' is listed on every linux x64 build; it runs only where its provider libraries were
   // installed with the package (bundled), or when BAYES_PEFT_ORT_CUDA=1 says they are on the path.
   const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
-  const env = process.env.BAYES_PEFT_ORT_CUDA;
+  const env = readEnv('BAYES_PEFT_ORT_CUDA');
   return cuda && env !== '0' && (cuda.bundled || env === '1') ? ['cuda', 'cpu'] : ['cpu'];
 }
 

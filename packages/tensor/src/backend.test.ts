@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ENV } from '@bayes-peft/env';
 import type * as BackendModule from './backend';
 
 const wasmPackage = require('@tensorflow/tfjs-backend-wasm');
@@ -59,6 +60,13 @@ describe('initBackend', () => {
       expect(choice.reasons).toHaveLength(2);
       expect(choice.reasons[0]).toMatch(/^tensorflow-gpu: @tensorflow\/tfjs-node-gpu (not installed|is installed without its native addon|failed to load)/);
       expect(choice.reasons[1]).toMatch(/^tensorflow: @tensorflow\/tfjs-node (not installed|is installed without its native addon|failed to load)/);
+      // Installed without the addon (pnpm runs no script it was not allowed to): what is true and what to do.
+      for (const [i, pkg] of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'].entries()) {
+        if (!choice.reasons[i].includes('without its native addon')) continue;
+        expect(choice.reasons[i]).toContain(`its install script, which downloads libtensorflow, did not run or could not download`);
+        expect(choice.reasons[i]).toMatch(new RegExp(`where it can work, run it \\(npm rebuild ${pkg}; under pnpm allow its build first\\), else uninstall ${pkg}$`));
+        expect(choice.reasons[i].includes('CUDA and cuDNN')).toBe(i === 0);
+      }
       const native = choice.fast.enabled ? ', native matmul' : '';
       expect(lines[0]).toBe(`backend: wasm [simd, single-threaded${native}] (${choice.reasons.join('; ')})`);
       expect(tf.getBackend()).toBe('wasm');
@@ -102,6 +110,11 @@ describe('initBackend', () => {
     expect((await first.initBackend('auto', () => {})).requested).toBe('cpu');
     const second = freshBackend();
     expect((await second.initBackend('wasm', () => {})).name).toBe('wasm');
+  });
+
+  it('takes the values @bayes-peft/env declares for BAYES_PEFT_BACKEND', () => {
+    const { BACKENDS } = freshBackend();
+    expect(ENV.BAYES_PEFT_BACKEND.values).toEqual(['auto', ...BACKENDS]);
   });
 
   it('rejects a bad BAYES_PEFT_BACKEND value with the allowed names', () => {

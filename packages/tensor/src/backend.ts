@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { readEnv } from '@bayes-peft/env';
 import { applyFastPath, restoreKernels, type FastPathChoice } from './fast/fast-path';
 
 /**
@@ -10,7 +11,7 @@ export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const
 export type BackendName = (typeof BACKENDS)[number];
 export type BackendRequest = 'auto' | BackendName;
 
-/** Environment variable that replaces an `auto` request (an explicit request wins over it). */
+/** Environment variable that replaces an `auto` request (an explicit request wins over it); declared in @bayes-peft/env. */
 export const BACKEND_ENV = 'BAYES_PEFT_BACKEND';
 
 export interface BackendChoice {
@@ -91,12 +92,7 @@ function resolveRequest(requested: BackendRequest): BackendRequest {
     throw new Error(`backend '${String(requested)}' is not one of auto, ${BACKENDS.join(', ')}`);
   }
   if (requested !== 'auto') return requested;
-  const fromEnv = process.env[BACKEND_ENV]?.trim();
-  if (!fromEnv) return 'auto';
-  if (!isRequest(fromEnv)) {
-    throw new Error(`${BACKEND_ENV}='${fromEnv}' is not one of auto, ${BACKENDS.join(', ')}`);
-  }
-  return fromEnv;
+  return readEnv(BACKEND_ENV);
 }
 
 function isRequest(value: unknown): value is BackendRequest {
@@ -147,9 +143,11 @@ async function tryBackend(name: BackendName): Promise<string | null> {
 
 /**
  * Loads a native binding package, which registers the `tensorflow` backend and its kernels.
- * It throws when libtensorflow (or CUDA for the GPU build) is missing, typically because its
- * install script, which downloads them, did not run. Kernels it registered before failing are
- * removed again, so trying the other native package does not re-register them noisily.
+ * It throws when its native addon is missing: the package's install script downloads
+ * libtensorflow and builds the addon, and it did not run (pnpm runs no install script it was not
+ * allowed to) or could not download. The GPU build also needs CUDA and cuDNN on the machine,
+ * which no install script provides. Kernels it registered before failing are removed again, so
+ * trying the other native package does not re-register them noisily.
  */
 function loadNative(pkg: string): string | null {
   try {
@@ -158,10 +156,16 @@ function loadNative(pkg: string): string | null {
   } catch (e) {
     for (const k of tf.getKernelsForBackend('tensorflow')) tf.unregisterKernel(k.kernelName, 'tensorflow');
     const msg = firstLine(e);
+    const gpu = pkg.endsWith('-gpu');
     if (/tfjs_binding\.node\) can not be found/.test(msg)) {
-      return `${pkg} is installed without its native addon (its install script did not run; try 'npm rebuild ${pkg}')`;
+      return (
+        `${pkg} is installed without its native addon (its install script, which downloads libtensorflow, did not run or could not download` +
+        `${gpu ? '; the GPU build also needs CUDA and cuDNN on the machine' : ''}): where it can work, run it (npm rebuild ${pkg}; under pnpm allow its build first), else uninstall ${pkg}`
+      );
     }
-    return `${pkg} failed to load (${msg})`;
+    return gpu
+      ? `${pkg} failed to load (${msg}): it needs CUDA and cuDNN on the machine; without them uninstall ${pkg}`
+      : `${pkg} failed to load (${msg}): reinstall it, or uninstall ${pkg}`;
   }
 }
 

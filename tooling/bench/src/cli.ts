@@ -31,8 +31,8 @@ options:
   --seq N             prompt length in tokens (default 128; 64 for random-1b)
   --backend NAME      ${BACKEND_CHOICES.join('|')} (default: auto, which honours $BAYES_PEFT_BACKEND)
   --engine NAME       evaluation engine: auto|tfjs|onnxruntime (default auto: onnxruntime when it
-                      loads; threads from $BAYES_PEFT_ORT_THREADS, else $BAYES_PEFT_THREADS, else
-                      every core)
+                      loads, unless $BAYES_PEFT_EVAL_ENGINE=tfjs; its threads from
+                      $BAYES_PEFT_ORT_THREADS, else every core)
   --seed N            seed of the prompts and of BLoB's random draws (default 0)
   --profile [K]       also profile one training step and one evaluation batch (tf.profile) and list
                       their top K kernels (default 12)

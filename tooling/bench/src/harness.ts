@@ -8,6 +8,7 @@ import { initBackend, tf, type BackendRequest } from '@bayes-peft/tensor';
 import {
   LoraConfigSchema,
   Rng,
+  readEnv,
   TOKENS,
   resolveEvalEngine,
   silentLogger,
@@ -215,7 +216,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
     rng,
     log: runLog,
     specDir: process.cwd(),
-    hub: { offline: true, cacheDir: process.env.BAYES_PEFT_CACHE ?? '', endpoint: 'https://huggingface.co' },
+    hub: { offline: true, cacheDir: readEnv('BAYES_PEFT_CACHE') ?? '', endpoint: 'https://huggingface.co' },
   };
   // As the runner: a child container with the run context and the LoRA config; plugins register.
   const container = rootContainer.createChildContainer();

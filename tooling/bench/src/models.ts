@@ -1,6 +1,7 @@
 // The models the bench knows and where their folders come from.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { readEnv } from '@bayes-peft/core';
 import { makeTinyLlama, projectRoot, sharedCandidate, type PresetName } from '@bayes-peft/fixtures';
 
 export const MODELS = ['stories260K', 'random-40M', 'random-1b', 'tiny'] as const;
@@ -21,7 +22,8 @@ export function isModelName(name: string): name is ModelName {
 
 /** Where generated fixtures live: --cache-dir, else $BAYES_PEFT_CACHE/bench, else node_modules/.cache/bayes-peft. */
 export function defaultCacheDir(): string {
-  if (process.env.BAYES_PEFT_CACHE) return path.join(path.resolve(process.env.BAYES_PEFT_CACHE), 'bench');
+  const cache = readEnv('BAYES_PEFT_CACHE');
+  if (cache) return path.join(path.resolve(cache), 'bench');
   return path.join(projectRoot(__dirname), 'node_modules', '.cache', 'bayes-peft');
 }
 

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { EvalSchema, HubSchema, LoraConfigSchema, PluginRegistry, RunSpecSchema, TrainSchema, UserError, describeOptions, optionsMarkdown, PLUGIN_KINDS, type PluginKind } from '@bayes-peft/core';
+import { EvalSchema, envMarkdown, HubSchema, LoraConfigSchema, PluginRegistry, RunSpecSchema, TrainSchema, UserError, describeOptions, optionsMarkdown, PLUGIN_KINDS, type PluginKind } from '@bayes-peft/core';
 import { z } from 'zod';
 import { CLI_SEARCH_PATHS } from '../search-paths';
-import { RUN_SPEC_INTRO } from './run-spec-intro';
+import { ENVIRONMENT_INTRO, RUN_SPEC_INTRO } from './run-spec-intro';
 
 export function optionsCommand(): Command {
   return new Command('options')
@@ -57,7 +57,7 @@ function coreSections(): string {
 /** docs/run-spec.md: generated, so it always lists every option with its default. */
 export function runSpecDoc(): string {
   const registry = new PluginRegistry([process.cwd(), ...CLI_SEARCH_PATHS]);
-  const parts = [RUN_SPEC_INTRO, '## The spec\'s own sections\n', coreSections(), '\n## Plugin options\n'];
+  const parts = [RUN_SPEC_INTRO, ENVIRONMENT_INTRO, envMarkdown(), '## The spec\'s own sections\n', coreSections(), '\n## Plugin options\n'];
   parts.push('Each plugin validates its `options:` with its own schema; unknown keys are errors.\n');
   for (const { plugin } of registry.listInstalled()) {
     parts.push(`\n### ${plugin.kind} \`${plugin.name}\` (${plugin.packageName ?? ''})\n\n${plugin.description}\n\n${optionsMarkdown(describeOptions(plugin.options))}`);

@@ -55,15 +55,14 @@ what was expected, for example:
 error: spec.yaml: invalid run spec
   line 8: wrapper.options.beta: Too small: expected number to be >0; got -1
 \`\`\`
+`;
 
-## Environment
+/** The head of the Environment section; the tables under it come from @bayes-peft/env. */
+export const ENVIRONMENT_INTRO = `## Environment
 
-| variable | effect |
-|---|---|
-| \`BAYES_PEFT_BACKEND\` | tensor backend when the spec says \`auto\` (\`tensorflow-gpu\`, \`tensorflow\`, \`wasm\`, \`cpu\`) |
-| \`HF_ENDPOINT\` | hub URL |
-| \`HF_HUB_OFFLINE=1\` / \`BAYES_PEFT_OFFLINE=1\` | use only the local cache |
-| \`HF_HOME\`, \`HF_HUB_CACHE\`, \`BAYES_PEFT_CACHE\` | cache folder |
-| \`HF_TOKEN\` | hub token for gated models |
-| \`BAYES_PEFT_DEBUG=1\` | debug log lines |
+Every variable is declared once, in \`@bayes-peft/env\` (name, type, default, effect), and read
+through it: unset or empty means the default, and a bad value is an error naming the variable
+(\`BAYES_PEFT_THREADS='abc' is not a positive integer\`). \`bayes-peft\` checks every variable
+a run reads before it starts. A flag takes \`1\`/\`0\`, \`true\`/\`false\`, \`yes\`/\`no\`,
+\`on\`/\`off\`. Options in the spec win over the environment.
 `;

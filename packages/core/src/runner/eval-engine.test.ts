@@ -1,4 +1,5 @@
-import type { Backbone, Wrapper } from '../contracts';
+import { ENV } from '@bayes-peft/env';
+import { EVAL_ENGINES, type Backbone, type Wrapper } from '../contracts';
 import { UserError } from '../errors';
 import { resolveEvalEngine } from './eval-engine';
 
@@ -7,10 +8,15 @@ const backbone = (reason: string | null | undefined) =>
   ({ id: 'bb', ...(reason === undefined ? {} : { sampledForward: async () => null, sampledForwardUnavailable: () => reason }) }) as unknown as Backbone;
 
 describe('resolveEvalEngine', () => {
-  const saved = process.env.BAYES_PEFT_FAST;
+  const saved = { fast: process.env.BAYES_PEFT_FAST, engine: process.env.BAYES_PEFT_EVAL_ENGINE };
   afterEach(() => {
-    if (saved === undefined) delete process.env.BAYES_PEFT_FAST;
-    else process.env.BAYES_PEFT_FAST = saved;
+    for (const [k, v] of [['BAYES_PEFT_FAST', saved.fast], ['BAYES_PEFT_EVAL_ENGINE', saved.engine]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+  beforeEach(() => {
+    delete process.env.BAYES_PEFT_EVAL_ENGINE;
   });
 
   it('takes onnxruntime under auto when the wrapper lists it and the backbone can run it', () => {
@@ -33,9 +39,17 @@ describe('resolveEvalEngine', () => {
     );
   });
 
-  it('keeps the plain engine under BAYES_PEFT_FAST=0 (auto only)', () => {
+  it('BAYES_PEFT_EVAL_ENGINE=tfjs replaces auto (only); BAYES_PEFT_FAST=0 does not change the engine', () => {
     process.env.BAYES_PEFT_FAST = '0';
-    expect(resolveEvalEngine('auto', wrapper(['onnxruntime']), backbone(null))).toEqual({ engine: 'tfjs', why: 'eval.engine auto: BAYES_PEFT_FAST=0' });
+    expect(resolveEvalEngine('auto', wrapper(['onnxruntime']), backbone(null))).toEqual({ engine: 'onnxruntime', why: 'eval.engine auto' });
+    process.env.BAYES_PEFT_EVAL_ENGINE = 'tfjs';
+    expect(resolveEvalEngine('auto', wrapper(['onnxruntime']), backbone(null))).toEqual({ engine: 'tfjs', why: 'eval.engine auto: BAYES_PEFT_EVAL_ENGINE=tfjs' });
     expect(resolveEvalEngine('onnxruntime', wrapper(['onnxruntime']), backbone(null)).engine).toBe('onnxruntime');
+    process.env.BAYES_PEFT_EVAL_ENGINE = 'onnx';
+    expect(() => resolveEvalEngine('auto', wrapper(['onnxruntime']), backbone(null))).toThrow("BAYES_PEFT_EVAL_ENGINE='onnx' is not one of auto, tfjs");
+  });
+
+  it('takes the variable\'s values from eval.engine\'s', () => {
+    expect(ENV.BAYES_PEFT_EVAL_ENGINE.values?.every((v) => (EVAL_ENGINES as readonly string[]).includes(v))).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { Backbone, EvalEngine, EvalEngineChoice, Wrapper } from '../contracts';
-import { FAST_ENV } from '@bayes-peft/tensor';
+import { readEnv } from '@bayes-peft/env';
 import { UserError } from '../errors';
 
 export interface EvalEngineDecision {
@@ -16,8 +16,8 @@ export interface EvalEngineDecision {
  */
 export function resolveEvalEngine(choice: EvalEngineChoice, wrapper: Wrapper, backbone: Backbone): EvalEngineDecision {
   if (choice === 'tfjs') return { engine: 'tfjs', why: 'eval.engine tfjs' };
-  // The plain engine everywhere: BAYES_PEFT_FAST=0 is how CI runs the fallback a bare machine gets.
-  if (choice === 'auto' && process.env[FAST_ENV] === '0') return { engine: 'tfjs', why: `eval.engine auto: ${FAST_ENV}=0` };
+  // The engine a machine without onnxruntime gets, on any machine (BAYES_PEFT_FAST does not change it).
+  if (choice === 'auto' && readEnv('BAYES_PEFT_EVAL_ENGINE') === 'tfjs') return { engine: 'tfjs', why: 'eval.engine auto: BAYES_PEFT_EVAL_ENGINE=tfjs' };
   let blocker: string | null = null;
   if (!wrapper.engines?.includes('onnxruntime')) blocker = `the ${wrapper.name} wrapper predicts with TensorFlow.js only`;
   else if (!backbone.sampledForward || !backbone.sampledForwardUnavailable) blocker = `the backbone ${backbone.id} has no onnxruntime export`;

@@ -1,17 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { envText, readEnv } from '@bayes-peft/env';
 import { loadNativeKernels, type NativeKernels } from '@bayes-peft/native-kernels';
 import { cpuBatchMatMul, wasmBatchMatMul } from './native-matmul';
 import { wasmGatherV2, wasmSlice } from './heap-copy';
 import { installLeanGradients, uninstallLeanGradients } from './lean-gradients';
 import { wasmCast, wasmIdentity } from './shared-data';
 
-/** `BAYES_PEFT_FAST=0` keeps the plain backend (the fast path is on by default when it can be). */
+/**
+ * `BAYES_PEFT_FAST=0` keeps the plain backend (the fast path is on by default when it can be).
+ * It switches the kernels only: the evaluation engine is BAYES_PEFT_EVAL_ENGINE's. Both are
+ * declared, with every other variable, in @bayes-peft/env.
+ */
 export const FAST_ENV = 'BAYES_PEFT_FAST';
 /**
- * OpenBLAS threads (default 1). Not every core by default: with 2 threads OpenBLAS sums some
- * products in another order, and BLoB's training (noise, many steps) then ends elsewhere, so a
- * seed's results would depend on the machine's core count; on small models one thread is also
- * the faster. onnxruntime's evaluation does use every core (its results do not change with them).
+ * OpenBLAS threads (default 1), and nothing else: onnxruntime's are BAYES_PEFT_ORT_THREADS. Not
+ * every core by default: with 2 threads OpenBLAS sums some products in another order, and BLoB's
+ * training (noise, many steps) then ends elsewhere, so a seed's results would depend on the
+ * machine's core count; on small models one thread is also the faster. onnxruntime's evaluation
+ * does use every core (its results do not change with them).
  */
 export const THREADS_ENV = 'BAYES_PEFT_THREADS';
 
@@ -51,10 +57,9 @@ const replaced = new Map<string, tf.KernelConfig>();
  * path runs and why.
  */
 export function applyFastPath(backend: FastBackend): FastPathChoice {
-  const env = process.env[FAST_ENV]?.trim();
-  if (env === '0' || env === 'false' || env === 'off') {
+  if (!readEnv(FAST_ENV)) {
     restoreKernels();
-    return { enabled: false, kernels: [], line: `fast path: off (${FAST_ENV}=${env}); plain ${backend} kernels` };
+    return { enabled: false, kernels: [], line: `fast path: off (${envText(FAST_ENV)}); plain ${backend} kernels` };
   }
   restoreKernels();
   const load = loadNativeKernels();
@@ -112,11 +117,7 @@ export function isFastKernel(kernel: string, backend: FastBackend): boolean {
 }
 
 function threadCount(): number {
-  const raw = process.env[THREADS_ENV]?.trim();
-  if (!raw) return 1;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${THREADS_ENV}='${raw}' is not a positive integer`);
-  return n;
+  return readEnv(THREADS_ENV);
 }
 
 function key(kernel: string, backend: string): string {

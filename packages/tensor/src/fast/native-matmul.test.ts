@@ -254,6 +254,29 @@ describe('applyFastPath', () => {
     expect(isFastKernel(tf.BatchMatMul, 'cpu')).toBe(false);
   });
 
+  it('rejects a BAYES_PEFT_FAST that is not a flag, naming the variable', async () => {
+    await initBackend('cpu', () => {});
+    process.env.BAYES_PEFT_FAST = 'maybe';
+    expect(() => applyFastPath('cpu')).toThrow("BAYES_PEFT_FAST='maybe' is not a flag (1, 0, true, false, yes, no, on, off)");
+    process.env.BAYES_PEFT_FAST = 'off';
+    expect(applyFastPath('cpu').line).toBe('fast path: off (BAYES_PEFT_FAST=off); plain cpu kernels');
+  });
+
+  (native.ok ? it : it.skip)('rejects a BAYES_PEFT_THREADS that is not a positive integer', async () => {
+    await initBackend('cpu', () => {});
+    delete process.env.BAYES_PEFT_FAST;
+    const threads = process.env.BAYES_PEFT_THREADS;
+    try {
+      process.env.BAYES_PEFT_THREADS = 'abc';
+      expect(() => applyFastPath('cpu')).toThrow("BAYES_PEFT_THREADS='abc' is not a positive integer");
+      process.env.BAYES_PEFT_THREADS = '0';
+      expect(() => applyFastPath('cpu')).toThrow("BAYES_PEFT_THREADS='0' is not a positive integer");
+    } finally {
+      if (threads === undefined) delete process.env.BAYES_PEFT_THREADS;
+      else process.env.BAYES_PEFT_THREADS = threads;
+    }
+  });
+
   (native.ok ? it : it.skip)('names the native kernels, the BLAS and its threads', async () => {
     await initBackend('cpu', () => {});
     delete process.env.BAYES_PEFT_FAST;

@@ -3,7 +3,7 @@
  * output kind and adapter layout, and feeds it a batch, the adapters' inputs and the weights.
  */
 import { hostView, tf } from '@bayes-peft/tensor';
-import { isOnnxAdapter, type ForwardContext, type OnnxFeed, type TokenBatch } from '@bayes-peft/core';
+import { isOnnxAdapter, readEnv, type ForwardContext, type OnnxFeed, type TokenBatch } from '@bayes-peft/core';
 import { OnnxSession, onnxRuntimeUnavailable } from '@bayes-peft/onnx';
 import { hostBiasValues } from '../attention';
 import type { CausalLmConfig } from '../config';
@@ -15,11 +15,10 @@ import { buildDecoderGraph, type DecoderGraph, type DecoderGraphOutput } from '.
 
 /** Rows (samples x batch x seq) one onnxruntime run may carry: the knob between peak memory and speed. */
 export const ORT_ROWS_ENV = 'BAYES_PEFT_ORT_ROWS';
-const DEFAULT_ROWS = 1536;
 
+/** $BAYES_PEFT_ORT_ROWS (default 1536; declared in @bayes-peft/env): a bad value is an error naming it. */
 function samplesRowBudget(): number {
-  const n = Number(process.env[ORT_ROWS_ENV]);
-  return Number.isInteger(n) && n > 0 ? n : DEFAULT_ROWS;
+  return readEnv(ORT_ROWS_ENV);
 }
 
 interface RunBase {
