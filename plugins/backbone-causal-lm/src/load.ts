@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { HubSettings, Logger } from '@bayes-peft/core';
 import { isHubId, resolveModelDir } from '@bayes-peft/hub';
 import { initBackend } from '@bayes-peft/tensor';
-import { readConfig } from './config';
+import { readConfig, type CausalLmConfig } from './config';
 import { ModelLoadError } from './errors';
 import { CausalLm } from './model';
 import { HfTokenizer } from './tokenizer';
@@ -35,14 +35,16 @@ export async function loadCausalLm(ref: string, options: LoadCausalLmOptions = {
   await initBackend('auto', options.log);
   const config = await readConfig(dir);
   const tokenizer = await HfTokenizer.fromDir(dir, config);
-  const weights = await loadWeights(dir, config, { placement: options.weights });
-  const model = new CausalLm(id, config, tokenizer, weights, { maxSeqLen: options.maxSeqLen });
-  const params = countParameters(model);
+  // Said before the weights are read: a large model takes a while (the weights line follows as
+  // soon as their place is decided, and the time it took at the end).
   options.log?.info(
-    `model: ${model.id} (${config.modelType}, ${config.numLayers} layers, hidden ${config.hiddenSize}, ${config.numHeads}/${config.numKeyValueHeads} heads, vocab ${config.vocabSize}, ${formatCount(params)} parameters)`,
+    `model: ${id} (${config.modelType}, ${config.numLayers} layers, hidden ${config.hiddenSize}, ${config.numHeads}/${config.numKeyValueHeads} heads, vocab ${config.vocabSize}, ${formatCount(countParameters(config))} parameters)`,
   );
-  options.log?.info(weights.placement.line);
-  return model;
+  const t0 = Date.now();
+  const weights = await loadWeights(dir, config, { placement: options.weights, log: (line) => options.log?.info(line) });
+  const seconds = (Date.now() - t0) / 1000;
+  if (seconds >= 1) options.log?.info(`weights read in ${seconds.toFixed(1)} s`);
+  return new CausalLm(id, config, tokenizer, weights, { maxSeqLen: options.maxSeqLen });
 }
 
 /** An existing local folder (relative to `baseDir`, `~` expanded), else a hub download. */
@@ -61,12 +63,15 @@ async function locateModel(ref: string, options: LoadCausalLmOptions): Promise<{
   return { dir, id: ref };
 }
 
-function countParameters(model: CausalLm): number {
-  const c = model.config;
-  let n = c.vocabSize * c.hiddenSize + c.hiddenSize; // embedding, final norm
-  for (const site of model.sites()) if (!(site.kind === 'lm_head' && c.tieWordEmbeddings)) n += site.inFeatures * site.outFeatures;
-  n += c.numLayers * 2 * c.hiddenSize; // the two norms per layer
-  return n;
+/** Every stored parameter: embedding, projections (and biases), norms, an untied head. */
+function countParameters(c: CausalLmConfig): number {
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKeyValueHeads * c.headDim;
+  const attention = c.hiddenSize * (q + 2 * kv) + q * c.hiddenSize + (c.qkvBias ? q + 2 * kv : 0) + (c.outputBias ? c.hiddenSize : 0);
+  const mlp = 3 * c.hiddenSize * c.intermediateSize + (c.mlpBias ? 2 * c.intermediateSize + c.hiddenSize : 0);
+  const layer = attention + mlp + 2 * c.hiddenSize;
+  const head = c.tieWordEmbeddings ? 0 : c.vocabSize * c.hiddenSize;
+  return c.vocabSize * c.hiddenSize + c.numLayers * layer + c.hiddenSize + head;
 }
 
 function formatCount(n: number): string {

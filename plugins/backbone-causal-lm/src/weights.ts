@@ -55,6 +55,8 @@ export interface LoadWeightsOptions {
   readonly placement?: WeightPlacement;
   /** Device layout of the projections (default: 'weight' where transposed products are cheap). */
   readonly layout?: WeightLayout;
+  /** Gets the placement line as soon as it is decided, before minutes of reading a large model. */
+  readonly log?: (line: string) => void;
 }
 
 /**
@@ -102,6 +104,7 @@ export async function loadWeights(dir: string, config: CausalLmConfig, options: 
     if (!c.tieWordEmbeddings) projections.push(['lm_head', c.vocabSize, c.hiddenSize]);
     for (const [name, out, inF] of projections) matrices.push(entry(`${name}.weight`, [out, inF]));
     const placement = decidePlacement(dir, matrices, options.placement ?? 'auto');
+    options.log?.(placement.line);
     const layout = options.layout ?? (transposesAreCheap() ? 'weight' : 'kernel');
 
     const vector = async (name: string, size: number): Promise<tf.Tensor1D> => {
