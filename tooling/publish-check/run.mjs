@@ -58,6 +58,7 @@ function lint(name, { dir, manifest: m }, packages) {
   // npm ships a README whatever `files` says, but a CHANGELOG only when listed.
   if (!fs.existsSync(path.join(dir, 'CHANGELOG.md')) || !m.files?.includes('CHANGELOG.md')) problems.push(`${where}: CHANGELOG.md must exist and be listed in files`);
   if (m.main && !fs.existsSync(path.join(dir, m.main))) problems.push(`${where}: ${m.main} is missing (not built?)`);
+  if (m.types && !fs.existsSync(path.join(dir, m.types))) problems.push(`${where}: ${m.types} is missing (declarations come from pnpm typecheck)`);
   if (name.startsWith('@bayes-peft/') && m.publishConfig?.access !== 'public') problems.push(`${where}: publishConfig.access must be public (a scoped package is private on npm by default)`);
   // Anything a published package needs at run time must be published too.
   for (const [dep, spec] of Object.entries({ ...m.dependencies, ...m.peerDependencies })) {
@@ -146,8 +147,10 @@ function experiment(bin, spec, cwd, env, extra = []) {
 const packages = workspacePackages();
 const wrapperName = JSON.parse(fs.readFileSync(path.join(WRAPPER_DIR, 'package.json'), 'utf8')).name;
 
-log('building the workspace (turbo; cached when nothing changed)');
+// The JavaScript from swc (pnpm build), the declarations a package ships from tsc -b (pnpm typecheck).
+log('building the workspace (swc) and writing its declarations (tsc -b; incremental)');
 run('pnpm', ['run', 'build:quiet'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+run('pnpm', ['run', 'typecheck'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 
 const publishable = [...packages].filter(([, p]) => !p.manifest.private).map(([n]) => n);
 const problems = [];
