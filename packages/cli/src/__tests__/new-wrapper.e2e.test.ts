@@ -14,7 +14,7 @@ const REGENERATE =
 async function packageFiles(dir: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   for (const e of await fs.readdir(path.join(dir, prefix), { withFileTypes: true })) {
-    if (['node_modules', 'dist', '.turbo', 'coverage'].includes(e.name)) continue;
+    if (['node_modules', 'dist', '.turbo', 'coverage'].includes(e.name) || e.name.endsWith('.tsbuildinfo')) continue;
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.isDirectory()) out.push(...(await packageFiles(dir, rel)));
     else out.push(rel);
