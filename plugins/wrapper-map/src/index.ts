@@ -1,23 +1,19 @@
-import { TOKENS, definePlugin } from '@bayes-peft/core';
-import { Lifecycle } from 'tsyringe';
+import { defineWrapper } from '@bayes-peft/core';
 import { MapWrapper } from './map-wrapper';
-import { MAP_OPTIONS, MapOptions } from './options';
+import { MapOptions } from './options';
 
 export * from './map-wrapper';
 export * from './map-math';
 export * from './options';
 
-export const version = '0.1.0';
+const pkg = require('../package.json') as { name: string; version: string };
+export const version: string = pkg.version;
 
-export default definePlugin({
-  kind: 'wrapper',
+export default defineWrapper({
   name: 'map',
   version,
-  packageName: '@bayes-peft/wrapper-map',
+  packageName: pkg.name,
   description: 'MAP LoRA: maximum likelihood with decoupled weight decay (1e-5, the reference) and an optional Gaussian prior N(0, priorStd^2) on the adapter',
   options: MapOptions,
-  register(container, options) {
-    container.register(MAP_OPTIONS, { useValue: options });
-    container.register(TOKENS.Wrapper, { useClass: MapWrapper }, { lifecycle: Lifecycle.ContainerScoped });
-  },
+  create: ({ run, lora, options }) => new MapWrapper(run, lora, options),
 });

@@ -1,9 +1,7 @@
-import { tf } from '@bayes-peft/tensor';
-import { TOKENS, type LoraConfig, type RunContext, type TrainingPlan } from '@bayes-peft/core';
-import { PointLoraWrapper, type PointLoraTrainingState } from '@bayes-peft/lora';
-import { inject, injectable } from 'tsyringe';
+import type { TrainingPlan } from '@bayes-peft/core';
+import { LoraWrapper, tf, type PointLoraTrainingState } from '@bayes-peft/lora';
 import { gaussianPriorPenalty } from './map-math';
-import { MAP_OPTIONS, type MapOptions } from './options';
+import type { MapOptions } from './options';
 
 /** Optimizer state of a MAP run, for resuming (not part of the PEFT adapter). */
 export type MapTrainingState = PointLoraTrainingState;
@@ -11,20 +9,11 @@ export type MapTrainingState = PointLoraTrainingState;
 /**
  * MAP LoRA (REFERENCE-SPEC 4.2): maximum likelihood plus weight decay (default 1e-5, the
  * reference's MAP) and, with `priorStd`, a Gaussian prior term on the adapter. The maths is in
- * map-math.ts; the training machinery is @bayes-peft/lora's PointLoraWrapper.
+ * map-math.ts; the lifecycle is @bayes-peft/lora's LoraWrapper.
  */
-@injectable()
-export class MapWrapper extends PointLoraWrapper {
+export class MapWrapper extends LoraWrapper<MapOptions> {
   readonly name = 'map';
   private numExamples = 0;
-
-  constructor(
-    @inject(TOKENS.RunContext) run: RunContext,
-    @inject(TOKENS.LoraConfig) lora: LoraConfig,
-    @inject(MAP_OPTIONS) override readonly options: MapOptions,
-  ) {
-    super(run, lora, options, 'map');
-  }
 
   /** The wrapper's weight decay wins over train.weightDecay. */
   protected override weightDecay(plan: TrainingPlan): number {
@@ -44,9 +33,9 @@ export class MapWrapper extends PointLoraWrapper {
   }
 
   /** The Gaussian prior's per-example penalty, when `priorStd` is set. */
-  protected override extraLoss(vars: tf.Variable[]): { name: string; value: tf.Scalar } | null {
+  protected override extraLoss(vars: tf.Variable[]): Record<string, tf.Scalar> {
     const priorStd = this.options.priorStd;
-    return priorStd === null ? null : { name: 'prior', value: gaussianPriorPenalty(vars, priorStd, this.numExamples) };
+    return priorStd === null ? {} : { prior: gaussianPriorPenalty(vars, priorStd, this.numExamples) };
   }
 
   /** An MLE adapter is a MAP adapter without decay: no notice needed. */

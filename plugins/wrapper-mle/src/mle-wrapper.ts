@@ -1,7 +1,5 @@
-import { TOKENS, type LoraConfig, type RunContext } from '@bayes-peft/core';
-import { PointLoraWrapper, type PointLoraTrainingState } from '@bayes-peft/lora';
-import { inject, injectable } from 'tsyringe';
-import { MLE_OPTIONS, type MleOptions } from './options';
+import { LoraWrapper, type PointLoraTrainingState } from '@bayes-peft/lora';
+import type { MleOptions } from './options';
 
 /** Optimizer state of a wrapper, for resuming a run (not part of the PEFT adapter). */
 export type MleTrainingState = PointLoraTrainingState;
@@ -9,20 +7,11 @@ export type MleTrainingState = PointLoraTrainingState;
 /**
  * Maximum-likelihood LoRA (REFERENCE-SPEC 4.2). One deterministic pass: trainStep minimises the
  * NLL of log_softmax over the class tokens' logits at the last position, averaged over the batch,
- * with the plan's optimizer (AdamW by default) under the linear warmup/decay schedule. The
- * machinery is @bayes-peft/lora's PointLoraWrapper; MLE adds nothing to it.
+ * with the plan's optimizer (AdamW by default) under the linear warmup/decay schedule. All of it
+ * is @bayes-peft/lora's LoraWrapper; MLE adds nothing to it.
  */
-@injectable()
-export class MleWrapper extends PointLoraWrapper {
+export class MleWrapper extends LoraWrapper<MleOptions> {
   readonly name = 'mle';
-
-  constructor(
-    @inject(TOKENS.RunContext) run: RunContext,
-    @inject(TOKENS.LoraConfig) lora: LoraConfig,
-    @inject(MLE_OPTIONS) override readonly options: MleOptions,
-  ) {
-    super(run, lora, options, 'mle');
-  }
 }
 
 /** The saved adapter must match the run's rank, alpha and targets (kept for callers of 0.1.0; it lives in @bayes-peft/lora). */

@@ -1,0 +1,438 @@
+import { tf } from '@bayes-peft/tensor';
+import {
+  requireSampledForward,
+  LinearWarmupDecay,
+  NonFiniteLossError,
+  classAccuracy,
+  classNll,
+  createOptimizer,
+  referenceParamGroups,
+  type Adapter,
+  type AveragingRule,
+  type Backbone,
+  type EncodedBatch,
+  type EvalEngine,
+  type EvalPhase,
+  type ForwardContext,
+  type GenerateOptions,
+  type GenerationResult,
+  type LinearSite,
+  type LoraConfig,
+  type McqBatch,
+  type Optimizer,
+  type OptimizerState,
+  type ParamGroup,
+  type PredictOptions,
+  type Rng,
+  type RunContext,
+  type TrainingPlan,
+  type TrainingState,
+  type TrainStepResult,
+  type Wrapper,
+} from '@bayes-peft/core';
+import { checkAdapterCompatible } from './check-compatible';
+import { installLora, removeAdapters } from './install';
+import { LoraAdapter } from './lora-adapter';
+import { assignLoraFromPeft, loraPeftTensors } from './lora-tensors';
+import { loadPeftAdapter, savePeftAdapter, type PeftAdapterFiles } from './peft-format';
+
+/** An adapter a wrapper installs: it owns its variables and frees them. */
+export interface WrapperAdapter extends Adapter {
+  variables(): tf.Variable[];
+  dispose(): void;
+}
+
+/** An optimizer and its learning-rate schedule. */
+export interface Trainer {
+  readonly optimizer: Optimizer;
+  readonly schedule: LinearWarmupDecay;
+}
+
+/** Optimizer state of a one-optimizer wrapper, for resuming (not part of the PEFT adapter). */
+export type PointLoraTrainingState = { readonly optimizer: OptimizerState };
+
+/** What `gradients` measured: the gradients (in the caller's tidy) and the step's scalars. */
+export interface StepGradients {
+  readonly grads: tf.NamedTensorMap;
+  /** The data term (`nll`) and every extra term, as numbers. */
+  readonly values: Record<string, number>;
+  readonly acc: number;
+}
+
+/** Per wrapper name, instances made so far: variable names must be unique in the engine. */
+const instances = new Map<string, number>();
+
+/**
+ * The lifecycle every LoRA method shares: attach (LoRA on the target sites, from the run's
+ * `lora` stream, wrapped in the method's adapter), prepare (the plan's optimizer under the
+ * linear warmup/decay schedule), the training step (forward, loss, gradients, a finiteness
+ * check, the optimizer step), S-sample prediction and generation on both engines, the PEFT
+ * layout, resume state, naming and dispose. A method overrides only its maths:
+ *
+ * - `createAdapter`: the adapter it installs around each LoRA (default: plain LoRA);
+ * - `dataLoss` / `extraLoss`: the loss and the terms added to it (a prior, a KL);
+ * - `samples` and the draw hooks (`passStream`, `beginPasses`, `selectPass`, `fixDraws`): how
+ *   weight samples are drawn and how many; `averaging`: how they are combined.
+ */
+export abstract class LoraWrapper<O extends object = object, A extends WrapperAdapter = LoraAdapter> implements Wrapper {
+  abstract readonly name: string;
+  readonly engines: readonly EvalEngine[] = ['tfjs', 'onnxruntime'];
+  protected backbone: Backbone | null = null;
+  protected readonly layers = new Map<string, A>();
+  protected trainers: ReadonlyMap<string, Trainer> | null = null;
+  /** Forward passes of one prediction draw from `<stream>-<s>` of the call's stream (null: all from the call's stream). */
+  protected readonly passStream: string | null = null;
+  private ownRng: Rng | null = null;
+  private ownPrefix: string | null = null;
+
+  constructor(
+    protected readonly run: RunContext,
+    protected readonly lora: LoraConfig,
+    readonly options: O,
+  ) {}
+
+  /** How `predict`'s samples are combined. */
+  get averaging(): AveragingRule {
+    return 'probs';
+  }
+
+  /** The wrapper's own random stream, `wrapper-<name>` of the run's root. */
+  protected get rng(): Rng {
+    return (this.ownRng ??= this.run.rng.child(`wrapper-${this.name}`));
+  }
+
+  /** `<name><k>` for the k-th instance: the prefix of its variable names. */
+  protected get prefix(): string {
+    if (this.ownPrefix === null) {
+      const n = instances.get(this.name) ?? 0;
+      instances.set(this.name, n + 1);
+      this.ownPrefix = `${this.name}${n}`;
+    }
+    return this.ownPrefix;
+  }
+
+  // ---- the method's maths (hooks) ----
+
+  /** The adapter put on `site` around its LoRA parameters (default: the LoRA itself). */
+  protected createAdapter(lora: LoraAdapter, _site: LinearSite): A {
+    return lora as unknown as A;
+  }
+
+  /** The stream the LoRA initialisation draws from: the run's `lora`, so methods of one seed start alike. */
+  protected loraRng(): Rng {
+    return this.run.rng.child('lora');
+  }
+
+  /** The data term of the loss on the answer logits [B, C]: the class NLL. */
+  protected dataLoss(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
+    return classNll(logits, labels);
+  }
+
+  /** Terms added to the data term (a prior, a KL), by name; reported beside `nll`. */
+  protected extraLoss(_vars: tf.Variable[]): Record<string, tf.Scalar> {
+    return {};
+  }
+
+  /** Weight samples per prediction in `phase`. */
+  protected samples(_phase: EvalPhase): number {
+    return 1;
+  }
+
+  /** Before and after the passes of one predict/generate call on `engine`. */
+  protected beginPasses(_engine: EvalEngine): void {}
+  protected endPasses(_engine: EvalEngine): void {}
+  /** Before pass `s` on TensorFlow.js (e.g. the ensemble member). */
+  protected selectPass(_s: number): void {}
+
+  /**
+   * Fixes the weight draw of each generated sample for whole sequences: `draws[i](site)` is
+   * sample i's stream at a site; `batched` when every sample is decoded in one onnxruntime run.
+   * Wrappers whose passes draw nothing leave it undefined.
+   */
+  protected fixDraws?(draws: readonly ((site: string) => Rng)[], batchSize: number, batched: boolean): void;
+  protected releaseDraws?(): void;
+
+  /** The optimizers of a plan by name (the names key the resume state). */
+  protected createTrainers(plan: TrainingPlan): Record<string, Trainer> {
+    return { optimizer: this.planTrainer(plan, referenceParamGroups(this.variables(), this.weightDecay(plan))) };
+  }
+
+  /** Weight decay for the default optimizer's groups: the plan's. */
+  protected weightDecay(plan: TrainingPlan): number {
+    return plan.weightDecay;
+  }
+
+  /** Adapter folders of these wrappers load silently; others are announced. */
+  protected compatibleSources(): readonly string[] {
+    return [this.name];
+  }
+
+  /** What loading another method's adapter means for this one (logged). */
+  protected foreignAdapterNote(): string {
+    return 'loading its LoRA mean (A, B) only';
+  }
+
+  /** Extra facts for bayes_peft.json. */
+  protected metadata(): Record<string, unknown> {
+    return {};
+  }
+
+  // ---- the lifecycle ----
+
+  attach(backbone: Backbone): void {
+    if (this.backbone) throw new Error(`${this.name}: attach() was already called; one wrapper serves one backbone`);
+    this.backbone = backbone;
+    let installed!: ReturnType<typeof installLora<A>>;
+    tf.tidy(() => {
+      installed = installLora(backbone, this.lora, this.loraRng(), (lora, site) => this.createAdapter(lora, site), this.prefix);
+    });
+    for (const [name, { adapter }] of installed) this.layers.set(name, adapter);
+  }
+
+  prepare(plan: TrainingPlan): void {
+    this.requireBackbone('prepare');
+    this.disposeTrainers();
+    this.trainers = new Map(Object.entries(this.createTrainers(plan)));
+  }
+
+  /** One forward with the training context, the loss, one step of the optimizer. */
+  trainStep(batch: McqBatch, step: number): TrainStepResult {
+    const backbone = this.requireBackbone('trainStep');
+    const { optimizer, schedule } = this.trainer('optimizer');
+    const lr = schedule.lr(step);
+    const ctx = this.trainContext(step);
+    const vars = this.variables();
+    return tf.tidy(() => {
+      const g = this.gradients(vars, batch, () => backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx }));
+      this.assertFinite(step, g.values);
+      optimizer.step(g.grads, lr);
+      tf.dispose(g.grads);
+      return { ...this.stepResult(g), lr };
+    });
+  }
+
+  /** Logits [B, S, C]: S passes; with engine 'onnxruntime' one run of the backbone's graph (a promise). */
+  predict(batch: McqBatch, options: PredictOptions & { engine?: 'tfjs' }): tf.Tensor3D;
+  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D>;
+  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D> {
+    const backbone = this.requireBackbone('predict');
+    const S = this.samples(options.phase);
+    // The run's k-th predict draws from predict/k; k is part of the run's Rng state, which checkpoints save (see Rng.nextChild).
+    const call = this.rng.nextChild('predict');
+    const stream = this.passStream;
+    const passContext = (s: number): ForwardContext => ({ training: false, rng: stream ? call.child(`${stream}-${s}`) : call });
+    if (options.engine === 'onnxruntime') {
+      const sampled = requireSampledForward(backbone, this.name);
+      const extra = stream ? { sampleContext: passContext } : {};
+      return this.around('onnxruntime', () => sampled(batch.tokens, { samples: S, columns: batch.targetIds, ctx: passContext(0), ...extra }));
+    }
+    this.beginPasses('tfjs');
+    try {
+      return tf.tidy(() => {
+        const out: tf.Tensor[] = [];
+        for (let s = 0; s < S; s++) {
+          this.selectPass(s);
+          out.push(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx: passContext(s) }));
+        }
+        return tf.stack(out, 1) as tf.Tensor3D;
+      });
+    } finally {
+      this.endPasses('tfjs');
+    }
+  }
+
+  /** S generations per prompt ([B][S]); sample s keeps one weight draw for its whole sequence. */
+  async generate(batch: EncodedBatch, options: GenerateOptions & { phase: EvalPhase }): Promise<GenerationResult[][]> {
+    const backbone = this.requireBackbone('generate');
+    const { phase, ...rest } = options;
+    const S = this.samples(phase);
+    const label = this.passStream ?? 'sample';
+    const sampleContext = (s: number): ForwardContext => ({ training: false, rng: S === 1 ? options.ctx.rng : options.ctx.rng.child(`${label}/${s}`) });
+    // This call's fixed draws: generate/<k>/<sample>/<site> for the run's k-th generate (see Rng.nextChild).
+    const call = this.fixDraws ? this.rng.nextChild('generate') : null;
+    const draw = (s: number) => (site: string) => call!.child(`${s}/${site}`);
+    const B = batch.ids.length;
+    if (options.engine === 'onnxruntime' && backbone.sampledGenerate && (S > 1 || call)) {
+      const sampledGenerate = backbone.sampledGenerate.bind(backbone);
+      return this.around('onnxruntime', async () => {
+        this.fixDraws?.(Array.from({ length: S }, (_, s) => draw(s)), B, true);
+        try {
+          return await sampledGenerate(batch, { ...rest, samples: S, sampleContext });
+        } finally {
+          this.releaseDraws?.();
+        }
+      });
+    }
+    const out: GenerationResult[][] = batch.ids.map(() => []);
+    this.beginPasses('tfjs');
+    try {
+      for (let s = 0; s < S; s++) {
+        this.selectPass(s);
+        this.fixDraws?.([draw(s)], B, false);
+        try {
+          const results = await backbone.generate(batch, { ...rest, ctx: sampleContext(s) });
+          results.forEach((r, b) => out[b].push(r));
+        } finally {
+          this.releaseDraws?.();
+        }
+      }
+    } finally {
+      this.endPasses('tfjs');
+    }
+    return out;
+  }
+
+  /** The PEFT layout: `peftTensors()` and bayes_peft.json = { wrapper, options, ...metadata() }. */
+  async save(dir: string): Promise<void> {
+    await this.writeAdapter(dir, this.peftTensors(), { wrapper: this.name, options: this.options, ...this.metadata() });
+  }
+
+  async load(dir: string): Promise<void> {
+    this.requireBackbone('load');
+    const files = await this.readAdapter(dir);
+    const from = typeof files.meta.wrapper === 'string' ? files.meta.wrapper : null;
+    if (from && !this.compatibleSources().includes(from)) this.run.log.info(`${this.name}: ${dir} holds a '${from}' adapter; ${this.foreignAdapterNote()}`);
+    this.restore(files, dir);
+  }
+
+  /** Optimizer states by name for a resumable checkpoint; null before prepare(). */
+  getTrainingState(): TrainingState | null {
+    if (!this.trainers) return null;
+    return Object.fromEntries([...this.trainers].map(([name, t]) => [name, t.optimizer.getState()]));
+  }
+
+  setTrainingState(state: TrainingState): void {
+    if (!this.trainers) throw new Error(`${this.name}: setTrainingState() before prepare(plan)`);
+    const held = Object.keys(state).filter((k) => state[k]);
+    const needed = [...this.trainers.keys()];
+    if (held.length !== needed.length || needed.some((k) => !state[k])) {
+      throw new Error(`${this.name}: the training state holds [${held.join(', ')}], this run needs [${needed.join(', ')}]`);
+    }
+    for (const [name, t] of this.trainers) t.optimizer.setState(state[name] as OptimizerState);
+  }
+
+  /** The installed adapters by site name, for inspection and tests. */
+  adapters(): ReadonlyMap<string, A> {
+    return this.layers;
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.layers.values()].flatMap((l) => l.variables());
+  }
+
+  dispose(): void {
+    this.disposeTrainers();
+    if (this.backbone) removeAdapters(this.backbone, this.layers.values());
+    for (const l of this.layers.values()) l.dispose();
+    this.layers.clear();
+    this.backbone = null;
+  }
+
+  // ---- building blocks for methods ----
+
+  protected requireBackbone(what: string): Backbone {
+    if (!this.backbone) throw new Error(`${this.name}: ${what}() before attach(backbone)`);
+    return this.backbone;
+  }
+
+  /** The trainer `name` (throws before prepare). */
+  protected trainer(name: string): Trainer {
+    const t = this.trainers?.get(name);
+    if (!t) throw new Error(`${this.name}: trainStep() before prepare(plan)`);
+    return t;
+  }
+
+  /** The plan's optimizer on `groups` under its linear warmup/decay schedule. */
+  protected planTrainer(plan: TrainingPlan, groups: ParamGroup[]): Trainer {
+    return {
+      optimizer: createOptimizer(plan.optimizer, groups, { lr: plan.lr, eps: plan.adamEpsilon }),
+      schedule: new LinearWarmupDecay(plan.lr, { totalSteps: plan.totalSteps, warmupSteps: plan.warmupSteps }),
+    };
+  }
+
+  /** The forward context of training step `step`: the stream train/<step>. */
+  protected trainContext(step: number): ForwardContext {
+    return { training: true, rng: this.rng.child(`train/${step}`) };
+  }
+
+  /**
+   * Gradients of dataLoss + extraLoss for `vars` at the logits `forward` gives; call inside a
+   * tf.tidy (the gradients belong to it).
+   */
+  protected gradients(vars: tf.Variable[], batch: McqBatch, forward: () => tf.Tensor): StepGradients {
+    const kept: tf.Tensor[] = [];
+    const keep = <T extends tf.Tensor>(t: T): T => (kept.push(tf.keep(t)), t);
+    const names: string[] = [];
+    try {
+      const { grads } = tf.variableGrads(() => {
+        const logits = keep(forward());
+        const nll = keep(this.dataLoss(logits, batch.labels));
+        let total: tf.Scalar = nll;
+        for (const [name, term] of Object.entries(this.extraLoss(vars))) {
+          names.push(name);
+          total = tf.add(total, keep(term)) as tf.Scalar;
+        }
+        return total;
+      }, vars);
+      const values: Record<string, number> = { nll: kept[1].dataSync()[0] };
+      names.forEach((name, i) => (values[name] = kept[2 + i].dataSync()[0]));
+      return { grads, values, acc: classAccuracy(kept[0], batch.labels) };
+    } finally {
+      tf.dispose(kept);
+    }
+  }
+
+  /** Throws NonFiniteLossError naming the step and the bad values, before anything is updated. */
+  protected assertFinite(step: number, values: Record<string, number>, note = 'the adapter was not updated'): void {
+    if (Object.values(values).every(Number.isFinite)) return;
+    throw new NonFiniteLossError(step + 1, values, `${this.name}: ${note}`);
+  }
+
+  /** loss = nll + every extra term; the terms reported under their names. */
+  protected stepResult(g: StepGradients): Record<string, number> & { loss: number; nll: number } {
+    const loss = Object.values(g.values).reduce((a, b) => a + b, 0);
+    return { loss, ...g.values, nll: g.values.nll, acc: g.acc };
+  }
+
+  /** The LoRA parameters by site name (an adapter's `lora`, or the adapter itself). */
+  protected loras(): Map<string, LoraAdapter> {
+    return new Map([...this.layers].map(([site, l]) => [site, l instanceof LoraAdapter ? l : (l as unknown as { lora: LoraAdapter }).lora]));
+  }
+
+  /** The tensors saved by PEFT key (default: lora_A, lora_B per site). */
+  protected peftTensors(): Record<string, tf.Tensor> {
+    return loraPeftTensors(this.loras());
+  }
+
+  /** Writes one adapter folder in the PEFT layout with this run's LoRA config. */
+  protected async writeAdapter(dir: string, tensors: Record<string, tf.Tensor>, meta: Record<string, unknown>): Promise<void> {
+    const backbone = this.requireBackbone('save');
+    await savePeftAdapter(dir, { config: this.lora, baseModel: backbone.id, tensors, meta });
+  }
+
+  /** Reads an adapter folder and checks its rank, alpha and targets against this run's. */
+  protected async readAdapter(dir: string): Promise<PeftAdapterFiles> {
+    const files = await loadPeftAdapter(dir);
+    checkAdapterCompatible(files.config, this.lora, dir);
+    return files;
+  }
+
+  /** Assigns what `load` read (default: A and B of every site). */
+  protected restore(files: PeftAdapterFiles, _dir: string): void {
+    assignLoraFromPeft(files, this.loras());
+  }
+
+  private async around<T>(engine: EvalEngine, run: () => Promise<T>): Promise<T> {
+    this.beginPasses(engine);
+    try {
+      return await run();
+    } finally {
+      this.endPasses(engine);
+    }
+  }
+
+  private disposeTrainers(): void {
+    for (const t of this.trainers?.values() ?? []) t.optimizer.dispose();
+    this.trainers = null;
+  }
+}
