@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 
 /**
@@ -21,6 +20,3 @@ export const TemplateWrapperOptions = z
   .prefault({});
 
 export type TemplateWrapperOptions = z.output<typeof TemplateWrapperOptions>;
-
-/** Where register() puts the parsed options for the wrapper's constructor to ask for. */
-export const TEMPLATE_OPTIONS = Symbol.for('bayes-peft-wrapper-template.options') as InjectionToken<TemplateWrapperOptions>;

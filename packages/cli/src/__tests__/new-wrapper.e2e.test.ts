@@ -80,7 +80,7 @@ describe('bayes-peft new wrapper', () => {
     const index = await fs.readFile(path.join(dir, 'src/index.ts'), 'utf8');
     expect(index).toContain("name: 'laplace-kfac'");
     expect(index).toContain("description: 'K-FAC Laplace: it\\'s post hoc'");
-    expect(await fs.readFile(path.join(dir, 'src/wrapper.ts'), 'utf8')).toContain('export class LaplaceKfacWrapper implements Wrapper');
+    expect(await fs.readFile(path.join(dir, 'src/wrapper.ts'), 'utf8')).toContain('export class LaplaceKfacWrapper extends LoraWrapper');
     expect(await fs.readFile(path.join(dir, '.changeset/first-release.md'), 'utf8')).toMatch(/^---\n"@someone\/bayes-peft-laplace": minor\n---/);
     expect(await fs.readFile(path.join(dir, 'README.md'), 'utf8')).toContain('plugin: @someone/bayes-peft-laplace');
     await fs.rm(path.dirname(dir), { recursive: true, force: true });

@@ -1,6 +1,5 @@
-import { definePlugin, TOKENS } from '@bayes-peft/core';
-import { Lifecycle } from 'tsyringe';
-import { {{className}}Options, {{constName}}_OPTIONS } from './options';
+import { defineWrapper } from '@bayes-peft/lora';
+import { {{className}}Options } from './options';
 import { {{className}} } from './wrapper';
 
 export * from './options';
@@ -12,19 +11,14 @@ const pkg = require('../package.json') as { name: string; version: string };
 
 /**
  * What `bayes-peft experiment` loads when a spec says `wrapper: { plugin: {{packageName}} }`:
- * the plugin's kind and name, its options schema, and register(), which binds the wrapper class
- * to TOKENS.Wrapper in the run's own container. The runner has bound TOKENS.RunContext and
- * TOKENS.LoraConfig there already; the wrapper's constructor asks for them.
+ * the wrapper's name, its options schema, and create(), which makes the run's wrapper from the
+ * run context (seed, Rng, log), the spec's `lora:` section and the parsed options.
  */
-export default definePlugin({
-  kind: 'wrapper',
+export default defineWrapper({
   name: '{{name}}',
   version: pkg.version,
   packageName: pkg.name,
   description: '{{description}}',
   options: {{className}}Options,
-  register(container, options) {
-    container.register({{constName}}_OPTIONS, { useValue: options });
-    container.register(TOKENS.Wrapper, { useClass: {{className}} }, { lifecycle: Lifecycle.ContainerScoped });
-  },
+  create: ({ run, lora, options }) => new {{className}}(run, lora, options),
 });

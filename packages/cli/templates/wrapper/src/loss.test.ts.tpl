@@ -1,5 +1,4 @@
-import { classNll } from '@bayes-peft/core';
-import { tf } from '@bayes-peft/tensor';
+import { classNll, tf } from '@bayes-peft/lora';
 import { smoothedNll } from './loss';
 
 describe('smoothedNll', () => {

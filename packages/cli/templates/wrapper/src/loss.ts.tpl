@@ -1,5 +1,4 @@
-import { classNll } from '@bayes-peft/core';
-import { tf } from '@bayes-peft/tensor';
+import { classNll, tf } from '@bayes-peft/lora';
 
 /**
  * The training loss: the class NLL of the answer tokens' logits (what every bayes-peft LoRA

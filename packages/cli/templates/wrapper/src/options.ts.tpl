@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 
 /**
@@ -21,6 +20,3 @@ export const {{className}}Options = z
   .prefault({});
 
 export type {{className}}Options = z.output<typeof {{className}}Options>;
-
-/** Where register() puts the parsed options for the wrapper's constructor to ask for. */
-export const {{constName}}_OPTIONS = Symbol.for('{{packageName}}.options') as InjectionToken<{{className}}Options>;
