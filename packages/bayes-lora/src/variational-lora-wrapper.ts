@@ -11,19 +11,17 @@ import {
   Sgd,
   classAccuracy,
   classNll,
-  createOptimizer,
   referenceParamGroups,
   type ForwardContext,
   type LoraConfig,
   type McqBatch,
-  type Optimizer,
   type OptimizerState,
   type RunContext,
   type TrainingPlan,
   type TrainStepResult,
 } from '@bayes-peft/core';
-import { loadPeftAdapter, takeTensor } from '@bayes-peft/lora';
-import { FlipoutLoraWrapper, checkCompatible } from './flipout-lora-wrapper';
+import { takeTensor, type PeftAdapterFiles, type Trainer } from '@bayes-peft/lora';
+import { FlipoutLoraWrapper } from './flipout-lora-wrapper';
 import type { PosteriorLayer } from './gaussian-kl';
 import { klCycleLength, klWeight } from './kl-weight';
 import type { NoiseFamily } from './noise';
@@ -40,23 +38,18 @@ export type VariationalTrainingState = {
   /** AdamW (the plan's optimizer) on A, B; with compat.rhoSgdOnly false also on rho. */
   readonly optimizer: OptimizerState;
   /** The KL SGD (compat.rhoSgdOnly only; SGD has no buffers but keeps step counts). */
-  readonly klOptimizer: OptimizerState | null;
+  readonly klOptimizer?: OptimizerState | null;
 };
 
 export abstract class VariationalLoraWrapper<O extends VariationalLoraOptions> extends FlipoutLoraWrapper<O> {
-  private optimizer: Optimizer | null = null;
-  private klOptimizer: Sgd | null = null;
-  private schedule: LinearWarmupDecay | null = null;
-  private klSchedule: LinearWarmupDecay | null = null;
   private M = 0;
 
   constructor(run: RunContext, lora: LoraConfig, options: O, name: string, protected readonly family: PosteriorFamily) {
     super(run, lora, options, { name, eps: options.eps, noise: family.noise });
   }
 
-  prepare(plan: TrainingPlan): void {
-    this.requireBackbone('prepare');
-    this.disposeOptimizers();
+  /** M of the plan, then the optimizers: the reference's AdamW + SGD(klLr) split, or one optimizer on NLL + pi KL. */
+  protected override createTrainers(plan: TrainingPlan): Record<string, Trainer> {
     this.M = klCycleLength({
       datasetRescaling: this.options.datasetRescaling,
       numTrainExamples: plan.numTrainExamples,
@@ -65,21 +58,19 @@ export abstract class VariationalLoraWrapper<O extends VariationalLoraOptions> e
       stepsPerEpoch: plan.stepsPerEpoch,
       method: this.name,
     });
-    const sched = { totalSteps: plan.totalSteps, warmupSteps: plan.warmupSteps };
     const ab = this.meanVariables();
     const rhos = this.rhoVariables();
-    const opt = { lr: plan.lr, eps: plan.adamEpsilon };
     if (this.options.compat.rhoSgdOnly) {
       // The reference: AdamW built before rho exists covers A, B; SGD(klLr, no momentum, no decay)
       // covers every parameter (B never gets a gradient there).
-      this.optimizer = createOptimizer(plan.optimizer, referenceParamGroups(ab, plan.weightDecay), opt);
-      this.klOptimizer = new Sgd([...ab, ...rhos], { lr: this.options.klLr });
-      this.klSchedule = new LinearWarmupDecay(this.options.klLr, sched);
-    } else {
-      // One optimizer on NLL + pi KL; rho is a variance parameter, so it gets no weight decay.
-      this.optimizer = createOptimizer(plan.optimizer, [...referenceParamGroups(ab, plan.weightDecay), { params: rhos, weightDecay: 0 }], opt);
+      const sched = { totalSteps: plan.totalSteps, warmupSteps: plan.warmupSteps };
+      return {
+        optimizer: this.planTrainer(plan, referenceParamGroups(ab, plan.weightDecay)),
+        klOptimizer: { optimizer: new Sgd([...ab, ...rhos], { lr: this.options.klLr }), schedule: new LinearWarmupDecay(this.options.klLr, sched) },
+      };
     }
-    this.schedule = new LinearWarmupDecay(plan.lr, sched);
+    // One optimizer on NLL + pi KL; rho is a variance parameter, so it gets no weight decay.
+    return { optimizer: this.planTrainer(plan, [...referenceParamGroups(ab, plan.weightDecay), { params: rhos, weightDecay: 0 }]) };
   }
 
   /** M of the current plan (0 before prepare). */
@@ -95,13 +86,12 @@ export abstract class VariationalLoraWrapper<O extends VariationalLoraOptions> e
     );
   }
 
-  trainStep(batch: McqBatch, step: number): TrainStepResult {
+  override trainStep(batch: McqBatch, step: number): TrainStepResult {
     const backbone = this.requireBackbone('trainStep');
-    const optimizer = this.optimizer;
-    if (!optimizer || !this.schedule) throw new Error(`${this.name}: trainStep() before prepare(plan)`);
+    const { optimizer, schedule } = this.trainer('optimizer');
     const pi = klWeight(step + 1, this.M, this.options.klReweighting);
-    const lr = this.schedule.lr(step);
-    const ctx: ForwardContext = { training: true, rng: this.rng.child(`train/${step}`) };
+    const lr = schedule.lr(step);
+    const ctx: ForwardContext = this.trainContext(step);
     this.setSampling(true);
     const ab = this.meanVariables();
     const rhos = this.rhoVariables();
@@ -126,8 +116,8 @@ export abstract class VariationalLoraWrapper<O extends VariationalLoraOptions> e
       let klValue: number;
       let klLr: number | undefined;
       if (this.options.compat.rhoSgdOnly) {
-        const klOptimizer = this.klOptimizer!;
-        klLr = this.klSchedule!.lr(step);
+        const { optimizer: klOptimizer, schedule: klSchedule } = this.trainer('klOptimizer');
+        klLr = klSchedule.lr(step);
         [nll, klValue] = tf.tidy(() => {
           // 1. NLL backward: gradients on A, B and rho.
           const { value: nllT, grads: nllGrads } = tf.variableGrads(nllOf, [...ab, ...rhos]);
@@ -192,10 +182,7 @@ export abstract class VariationalLoraWrapper<O extends VariationalLoraOptions> e
    * initial rho, as the reference's non-strict load does; one whose sigma parameterisation
    * (sign of eps) differs is refused, since its rho would mean another sigma.
    */
-  async load(dir: string): Promise<void> {
-    this.requireBackbone('load');
-    const files = await loadPeftAdapter(dir);
-    checkCompatible(files.config, this.lora, dir);
+  protected override restore(files: PeftAdapterFiles, dir: string): void {
     const savedEps = (files.meta.options as { eps?: unknown } | undefined)?.eps;
     if (typeof savedEps === 'number' && savedEps >= 0 !== this.options.eps >= 0) {
       throw new Error(
@@ -227,34 +214,6 @@ export abstract class VariationalLoraWrapper<O extends VariationalLoraOptions> e
     if (missingRho > 0) {
       this.run.log.warn(`${this.name}: ${dir} has no lora_A_rho for ${missingRho} of ${values.length} layers; they keep their initial rho (sigma ~ eps^2)`);
     }
-  }
-
-  getTrainingState(): VariationalTrainingState | null {
-    if (!this.optimizer) return null;
-    return { optimizer: this.optimizer.getState(), klOptimizer: this.klOptimizer?.getState() ?? null };
-  }
-
-  setTrainingState(state: VariationalTrainingState): void {
-    if (!this.optimizer) throw new Error(`${this.name}: setTrainingState() before prepare(plan)`);
-    this.optimizer.setState(state.optimizer);
-    if (this.klOptimizer) {
-      if (!state.klOptimizer) throw new Error(`${this.name}: the training state has no KL optimizer (saved with compat.rhoSgdOnly false?)`);
-      this.klOptimizer.setState(state.klOptimizer);
-    }
-  }
-
-  override dispose(): void {
-    this.disposeOptimizers();
-    super.dispose();
-  }
-
-  private disposeOptimizers(): void {
-    this.optimizer?.dispose();
-    this.klOptimizer?.dispose();
-    this.optimizer = null;
-    this.klOptimizer = null;
-    this.schedule = null;
-    this.klSchedule = null;
   }
 }
 

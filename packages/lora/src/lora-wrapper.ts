@@ -167,8 +167,8 @@ export abstract class LoraWrapper<O extends object = object, A extends WrapperAd
     return [this.name];
   }
 
-  /** What loading another method's adapter means for this one (logged). */
-  protected foreignAdapterNote(): string {
+  /** What loading another method's adapter means for this one (logged; null: nothing to say). */
+  protected foreignAdapterNote(): string | null {
     return 'loading its LoRA mean (A, B) only';
   }
 
@@ -291,7 +291,8 @@ export abstract class LoraWrapper<O extends object = object, A extends WrapperAd
     this.requireBackbone('load');
     const files = await this.readAdapter(dir);
     const from = typeof files.meta.wrapper === 'string' ? files.meta.wrapper : null;
-    if (from && !this.compatibleSources().includes(from)) this.run.log.info(`${this.name}: ${dir} holds a '${from}' adapter; ${this.foreignAdapterNote()}`);
+    const note = this.foreignAdapterNote();
+    if (from && note && !this.compatibleSources().includes(from)) this.run.log.info(`${this.name}: ${dir} holds a '${from}' adapter; ${note}`);
     this.restore(files, dir);
   }
 

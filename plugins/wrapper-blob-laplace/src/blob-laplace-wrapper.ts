@@ -1,8 +1,7 @@
-import { TOKENS, type LoraConfig, type RunContext } from '@bayes-peft/core';
+import type { LoraConfig, RunContext } from '@bayes-peft/core';
 import { VariationalLoraWrapper, gaussianKl, type PosteriorFamily } from '@bayes-peft/bayes-lora';
-import { inject, injectable } from 'tsyringe';
 import { laplaceKl, laplaceNoise } from './laplace-math';
-import { BLOB_LAPLACE_OPTIONS, type BlobLaplaceOptions } from './options';
+import type { BlobLaplaceOptions } from './options';
 
 /**
  * The posterior family of BLoB-Laplace under its options: reparameterised (or, compat, detached)
@@ -23,13 +22,8 @@ export function blobLaplaceFamily(options: Pick<BlobLaplaceOptions, 'laplaceScal
  * the posterior-mean "N=0" evaluation, `inferenceNotSample`) and the PEFT layout with rho are
  * BLoB's, from @bayes-peft/bayes-lora; the Laplace maths is in laplace-math.ts.
  */
-@injectable()
 export class BlobLaplaceWrapper extends VariationalLoraWrapper<BlobLaplaceOptions> {
-  constructor(
-    @inject(TOKENS.RunContext) run: RunContext,
-    @inject(TOKENS.LoraConfig) lora: LoraConfig,
-    @inject(BLOB_LAPLACE_OPTIONS) options: BlobLaplaceOptions,
-  ) {
+  constructor(run: RunContext, lora: LoraConfig, options: BlobLaplaceOptions) {
     super(run, lora, options, 'blob-laplace', blobLaplaceFamily(options));
   }
 }

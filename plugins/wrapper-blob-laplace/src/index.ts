@@ -1,23 +1,19 @@
-import { TOKENS, definePlugin } from '@bayes-peft/core';
-import { Lifecycle } from 'tsyringe';
+import { defineWrapper } from '@bayes-peft/core';
 import { BlobLaplaceWrapper } from './blob-laplace-wrapper';
-import { BLOB_LAPLACE_OPTIONS, BlobLaplaceOptions } from './options';
+import { BlobLaplaceOptions } from './options';
 
 export * from './blob-laplace-wrapper';
 export * from './laplace-math';
 export * from './options';
 
-export const version = '0.1.0';
+const pkg = require('../package.json') as { name: string; version: string };
+export const version: string = pkg.version;
 
-export default definePlugin({
-  kind: 'wrapper',
+export default defineWrapper({
   name: 'blob-laplace',
   version,
-  packageName: '@bayes-peft/wrapper-blob-laplace',
+  packageName: pkg.name,
   description: 'BLoB-Laplace: BLoB with a Laplace posterior on LoRA A (reparameterised sampling, Laplace KL to N(0, beta^2))',
   options: BlobLaplaceOptions,
-  register(container, options) {
-    container.register(BLOB_LAPLACE_OPTIONS, { useValue: options });
-    container.register(TOKENS.Wrapper, { useClass: BlobLaplaceWrapper }, { lifecycle: Lifecycle.ContainerScoped });
-  },
+  create: ({ run, lora, options }) => new BlobLaplaceWrapper(run, lora, options),
 });

@@ -1,8 +1,7 @@
-import { TOKENS, type LoraConfig, type RunContext } from '@bayes-peft/core';
+import type { LoraConfig, RunContext } from '@bayes-peft/core';
 import { VariationalLoraWrapper, type VariationalTrainingState } from '@bayes-peft/bayes-lora';
-import { inject, injectable } from 'tsyringe';
 import { blobFamily } from './blob-math';
-import { BLOB_OPTIONS, type BlobOptions } from './options';
+import type { BlobOptions } from './options';
 
 /** Optimizer state of a BLoB run, for resuming (not part of the PEFT adapter). */
 export type BlobTrainingState = VariationalTrainingState;
@@ -13,13 +12,8 @@ export type BlobTrainingState = VariationalTrainingState;
  * weighted by pi. blob-math.ts names the maths; the shared machinery (sampler, training step,
  * prediction, generation, the PEFT layout with rho) is @bayes-peft/bayes-lora's.
  */
-@injectable()
 export class BlobWrapper extends VariationalLoraWrapper<BlobOptions> {
-  constructor(
-    @inject(TOKENS.RunContext) run: RunContext,
-    @inject(TOKENS.LoraConfig) lora: LoraConfig,
-    @inject(BLOB_OPTIONS) options: BlobOptions,
-  ) {
+  constructor(run: RunContext, lora: LoraConfig, options: BlobOptions) {
     super(run, lora, options, 'blob', blobFamily);
   }
 }

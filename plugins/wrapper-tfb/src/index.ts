@@ -1,7 +1,6 @@
-import { TOKENS, definePlugin } from '@bayes-peft/core';
-import { Lifecycle } from 'tsyringe';
+import { defineWrapper } from '@bayes-peft/core';
 import { TfbWrapper } from './tfb-wrapper';
-import { TFB_OPTIONS, TfbOptions } from './options';
+import { TfbOptions } from './options';
 
 export * from './tfb-wrapper';
 export * from './tfb-math';
@@ -9,17 +8,14 @@ export * from './beta-search';
 export * from './svd';
 export * from './options';
 
-export const version = '0.1.0';
+const pkg = require('../package.json') as { name: string; version: string };
+export const version: string = pkg.version;
 
-export default definePlugin({
-  kind: 'wrapper',
+export default defineWrapper({
   name: 'tfb',
   version,
-  packageName: '@bayes-peft/wrapper-tfb',
+  packageName: pkg.name,
   description: 'TFB: training-free Bayesianization of a trained LoRA adapter (SVD of B, sigma_i = beta / d_i, beta searched on the anchor split)',
   options: TfbOptions,
-  register(container, options) {
-    container.register(TFB_OPTIONS, { useValue: options });
-    container.register(TOKENS.Wrapper, { useClass: TfbWrapper }, { lifecycle: Lifecycle.ContainerScoped });
-  },
+  create: ({ run, lora, options }) => new TfbWrapper(run, lora, options),
 });

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { tf } from '@bayes-peft/tensor';
 import {
-  TOKENS,
   UserError,
   type AnchorBatches,
   type CalibrationContext,
@@ -15,11 +14,10 @@ import {
   type TrainingPlan,
   type TrainStepResult,
 } from '@bayes-peft/core';
-import { FlipoutLoraWrapper, checkCompatible, gaussianNoise, rhoOf, type FlipoutAdapter } from '@bayes-peft/bayes-lora';
-import { loadPeftAdapter, takeTensor } from '@bayes-peft/lora';
-import { inject, injectable } from 'tsyringe';
+import { FlipoutLoraWrapper, gaussianNoise, rhoOf, type FlipoutAdapter } from '@bayes-peft/bayes-lora';
+import { takeTensor } from '@bayes-peft/lora';
 import { searchBeta, type BetaSearchStep } from './beta-search';
-import { TFB_OPTIONS, type TfbOptions } from './options';
+import type { TfbOptions } from './options';
 import { argmax, changedClassRatio, nllCriterion, reparameterise, rowSigmas } from './tfb-math';
 
 /** TFB stores sigma as rho^2 (BLoB's eps >= 0 parameterisation). */
@@ -39,7 +37,6 @@ type AnchorProbs = number[][];
  * or changed predictions against the posterior mean) stays within the tolerance. It never
  * trains. The maths is in tfb-math.ts, the search in beta-search.ts.
  */
-@injectable()
 export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
   readonly trainingFree = true;
   /** Singular values of each layer's B, from the last reparameterisation. */
@@ -48,11 +45,7 @@ export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
   private source: string | null = null;
   private currentBeta: number;
 
-  constructor(
-    @inject(TOKENS.RunContext) run: RunContext,
-    @inject(TOKENS.LoraConfig) lora: LoraConfig,
-    @inject(TFB_OPTIONS) options: TfbOptions,
-  ) {
+  constructor(run: RunContext, lora: LoraConfig, options: TfbOptions) {
     super(run, lora, options, { name: 'tfb', eps: EPS, noise: gaussianNoise });
     this.currentBeta = options.beta;
   }
@@ -72,11 +65,11 @@ export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
     return this.singular;
   }
 
-  prepare(_plan: TrainingPlan): void {
+  override prepare(_plan: TrainingPlan): void {
     this.run.log.warn('tfb is training-free: prepare() does nothing (the runner skips training for it)');
   }
 
-  trainStep(_batch: McqBatch, _step: number): TrainStepResult {
+  override trainStep(_batch: McqBatch, _step: number): TrainStepResult {
     throw new Error('tfb is training-free: it Bayesianizes a trained adapter and never trains (set train.steps: 0)');
   }
 
@@ -86,10 +79,9 @@ export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
    * saved by tfb is already reparameterised: its A', B' and singular values are restored as
    * they are, so a save/load round trip is exact.
    */
-  async load(dir: string): Promise<void> {
+  override async load(dir: string): Promise<void> {
     this.requireBackbone('load');
-    const files = await loadPeftAdapter(dir);
-    checkCompatible(files.config, this.lora, dir);
+    const files = await this.readAdapter(dir);
     const saved = files.meta.wrapper === 'tfb' ? (files.meta.singularValues as Record<string, number[]> | undefined) : undefined;
     const layers = [...this.layers].map(([site, layer]) => ({
       site,
