@@ -237,7 +237,7 @@ describe('DeepEnsembleWrapper', () => {
     w.setTrainingState(state);
     w.trainStep(batch, 3);
     expect(data(w.variables())).toEqual(expected);
-    expect(() => w.setTrainingState({ 'member-0': state['member-0'] })).toThrow(/needs member-0\.\.member-1/);
+    expect(() => w.setTrainingState({ 'member-0': state['member-0'] })).toThrow(/needs \[member-0, member-1\]/);
     tf.dispose(saved);
     disposeBatch(batch);
     w.dispose();

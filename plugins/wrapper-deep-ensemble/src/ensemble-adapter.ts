@@ -62,6 +62,11 @@ export class EnsembleAdapter implements Adapter, OnnxAdapter {
     return Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, { data: f.data, dims: [...ones, ...f.dims] }]));
   }
 
+  /** Every member's A and B, site-wise. */
+  variables(): tf.Variable[] {
+    return this.members.flatMap((m) => m.variables());
+  }
+
   dispose(): void {
     for (const m of this.members) m.dispose();
   }
