@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 import { rhoSgdOnlyField, variationalLoraOptionFields } from '@bayes-peft/bayes-lora';
 
@@ -37,5 +36,3 @@ export const BlobLaplaceOptions = z
   .prefault({});
 
 export type BlobLaplaceOptions = z.output<typeof BlobLaplaceOptions>;
-
-export const BLOB_LAPLACE_OPTIONS = Symbol.for('bayes-peft.wrapper-blob-laplace.options') as InjectionToken<BlobLaplaceOptions>;

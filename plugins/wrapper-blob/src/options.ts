@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 import { rhoSgdOnlyField, variationalLoraOptionFields } from '@bayes-peft/bayes-lora';
 
@@ -21,5 +20,3 @@ export const BlobOptions = z
   .prefault({});
 
 export type BlobOptions = z.output<typeof BlobOptions>;
-
-export const BLOB_OPTIONS = Symbol.for('bayes-peft.wrapper-blob.options') as InjectionToken<BlobOptions>;

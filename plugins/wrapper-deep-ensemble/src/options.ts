@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 
 /**
@@ -19,5 +18,3 @@ export const DeepEnsembleOptions = z
   .prefault({});
 
 export type DeepEnsembleOptions = z.output<typeof DeepEnsembleOptions>;
-
-export const DEEP_ENSEMBLE_OPTIONS = Symbol.for('bayes-peft.wrapper-deep-ensemble.options') as InjectionToken<DeepEnsembleOptions>;

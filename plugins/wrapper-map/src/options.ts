@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 
 /**
@@ -28,5 +27,3 @@ export const MapOptions = z
   .prefault({});
 
 export type MapOptions = z.output<typeof MapOptions>;
-
-export const MAP_OPTIONS = Symbol.for('bayes-peft.wrapper-map.options') as InjectionToken<MapOptions>;

@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 
 /**
@@ -24,5 +23,3 @@ export const McDropoutOptions = z
   .prefault({});
 
 export type McDropoutOptions = z.output<typeof McDropoutOptions>;
-
-export const MC_DROPOUT_OPTIONS = Symbol.for('bayes-peft.wrapper-mc-dropout.options') as InjectionToken<McDropoutOptions>;

@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 
 /**
@@ -8,5 +7,3 @@ import { z } from 'zod';
  */
 export const MleOptions = z.object({}).strict().default({}).describe('MLE (and MAP via train.weightDecay) has no wrapper options');
 export type MleOptions = z.output<typeof MleOptions>;
-
-export const MLE_OPTIONS = Symbol.for('bayes-peft.wrapper-mle.options') as InjectionToken<MleOptions>;

@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 
 /**
@@ -51,5 +50,3 @@ export const TfbOptions = z
   .prefault({});
 
 export type TfbOptions = z.output<typeof TfbOptions>;
-
-export const TFB_OPTIONS = Symbol.for('bayes-peft.wrapper-tfb.options') as InjectionToken<TfbOptions>;

@@ -1,5 +1,5 @@
-// swc compiles the TypeScript sources for jest, keeping the decorator metadata that tsyringe's
-// constructor injection reads.
+// swc compiles the TypeScript sources for jest. The wrapper uses no decorators (defineWrapper's
+// create() builds it); the bayes-peft packages it imports come compiled, with their own.
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src'],
@@ -9,8 +9,7 @@ module.exports = {
       '@swc/jest',
       {
         jsc: {
-          parser: { syntax: 'typescript', decorators: true },
-          transform: { legacyDecorator: true, decoratorMetadata: true },
+          parser: { syntax: 'typescript' },
           target: 'es2022',
         },
         module: { type: 'commonjs' },
