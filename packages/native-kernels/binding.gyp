@@ -4,7 +4,7 @@
     {
       "target_name": "native_kernels",
       "sources": ["native/kernels.c"],
-      "cflags": ["-O2", "-std=c11", "-Wall"],
+      "cflags": ["-O3", "-std=c11", "-Wall"],
       "include_dirs": ["<(cblas_include)"],
       "libraries": ["-lopenblas"],
       "defines": ["NAPI_VERSION=8"]

@@ -39,7 +39,11 @@ describeBuilt('the OpenBLAS addon', () => {
 
   it('reports its BLAS and takes a thread count', () => {
     k.setThreads(1);
-    expect(k.info()).toEqual({ blas: expect.stringMatching(/^OpenBLAS \d/), threads: 1 });
+    expect(k.info()).toEqual({
+      blas: expect.stringMatching(/^OpenBLAS \d/),
+      threads: 1,
+      widening: expect.stringMatching(/^(avx2\+f16c|avx2|f16c|portable)$/),
+    });
     expect(() => k.setThreads(0)).toThrow(/positive integer/);
   });
 });
