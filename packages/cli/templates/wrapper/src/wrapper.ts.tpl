@@ -22,8 +22,12 @@ import type { {{className}}Options } from './options';
  * - `peftTensors()` / `restore(files)`: extra tensors saved beside lora_A and lora_B.
  *
  * Rules every method keeps (the conformance test checks them): every tensor a step makes is
- * freed (tf.tidy); every random draw comes from `this.rng` (the run's Rng, by a named path:
- * `this.rng.child('noise')`), so one seed gives one result; tf comes from one package only.
+ * freed (tf.tidy); every random draw comes from the run's Rng, so one seed gives one result and
+ * a resumed run continues bit for bit. Adapters draw from their forward context's `ctx.rng`
+ * (LoraWrapper gives step k the stream `train/<k>` and each predict call its own); a wrapper
+ * names a step's stream by the step (`this.rng.child(`train/${step}`)`) and takes a call's with
+ * `this.rng.nextChild('<label>')`, never drawing from one Rng across steps or calls. tf comes
+ * from one package only.
  */
 export class {{className}} extends LoraWrapper<{{className}}Options> {
   readonly name = '{{name}}';
