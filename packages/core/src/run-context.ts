@@ -10,14 +10,15 @@ export interface RunContext {
   /** Folder of the spec file, for resolving relative paths in plugin options. */
   readonly specDir: string;
   /** Hub access: offline mode and cache location. */
-  readonly hub: HubSettings;
+  readonly hub: HubChoices;
 }
 
 /**
  * The run spec's explicit hub choices. Anything left undefined falls back to the environment
- * (HF_HUB_OFFLINE, HF_ENDPOINT, HF_HOME, ...) inside @bayes-peft/hub.
+ * (HF_HUB_OFFLINE, HF_ENDPOINT, HF_HOME, ...) inside @bayes-peft/hub, whose `HubOptions`
+ * extend this and whose `resolveHubSettings` applies those defaults.
  */
-export interface HubSettings {
+export interface HubChoices {
   readonly offline?: boolean;
   readonly cacheDir?: string;
   readonly endpoint?: string;

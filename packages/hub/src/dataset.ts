@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { HubApiError } from '@huggingface/hub';
 import { HubError, HubOfflineError } from './errors';
 import { HubRepo } from './repo';
-import { hubSettings, type HubOptions } from './settings';
+import { resolveHubSettings, type HubOptions } from './settings';
 import { parseCardConfigs, pickSplitFiles, type SplitPick } from './splits';
 
 /** The branch where the hub keeps its automatic parquet conversion of every dataset. */
@@ -31,7 +31,7 @@ export async function resolveDatasetFiles(repo: string, config: string | undefin
 }
 
 export async function resolveDatasetSplit(repo: string, config: string | undefined, split: string, options: HubOptions = {}): Promise<DatasetFiles> {
-  const settings = hubSettings(options);
+  const settings = resolveHubSettings(options);
   const hub = new HubRepo(repo, 'dataset', settings);
   const what = `dataset '${repo}'${config ? ` config '${config}'` : ''} split '${split}'`;
   const tried: string[] = [];

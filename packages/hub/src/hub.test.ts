@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { findShared, startMockHub, type MockHub } from '@bayes-peft/fixtures';
 import type { Logger } from '@bayes-peft/core';
-import { HubError, HubOfflineError, hubSettings, isHubId, resolveDatasetFiles, resolveModelDir } from './index';
+import { HubError, HubOfflineError, resolveHubSettings, isHubId, resolveDatasetFiles, resolveModelDir } from './index';
 
 const stories = findShared('models/stories260K', 'hub download tests over stories260K');
 const MODEL = 'karpathy/stories260K';
@@ -273,20 +273,20 @@ describe('resolveDatasetFiles', () => {
   });
 });
 
-describe('hubSettings', () => {
+describe('resolveHubSettings', () => {
   it('prefers options over environment over defaults', () => {
     const env = { HF_ENDPOINT: 'https://mirror.example/', HF_HOME: '/tmp/hfhome', HF_TOKEN: 'tok', BAYES_PEFT_OFFLINE: '1' };
-    const s = hubSettings({}, env);
+    const s = resolveHubSettings({}, env);
     expect(s).toMatchObject({ endpoint: 'https://mirror.example', cacheDir: path.resolve('/tmp/hfhome/hub'), token: 'tok', offline: true, offlineReason: 'BAYES_PEFT_OFFLINE=1', revision: 'main' });
-    expect(hubSettings({ offline: false, cacheDir: '/c', endpoint: 'http://e' }, env)).toMatchObject({ offline: false, cacheDir: path.resolve('/c'), endpoint: 'http://e' });
-    expect(hubSettings({}, {}).endpoint).toBe('https://huggingface.co');
+    expect(resolveHubSettings({ offline: false, cacheDir: '/c', endpoint: 'http://e' }, env)).toMatchObject({ offline: false, cacheDir: path.resolve('/c'), endpoint: 'http://e' });
+    expect(resolveHubSettings({}, {}).endpoint).toBe('https://huggingface.co');
   });
 
   it('refuses a bad variable, naming it (the declarations of @bayes-peft/env)', () => {
-    expect(() => hubSettings({}, { HF_HUB_OFFLINE: 'sometimes' })).toThrow("HF_HUB_OFFLINE='sometimes' is not a flag");
-    expect(() => hubSettings({}, { HF_ENDPOINT: 'mirror.example' })).toThrow("HF_ENDPOINT='mirror.example' is not an http(s) URL");
-    expect(hubSettings({}, { HF_HUB_OFFLINE: 'true' }).offlineReason).toBe('HF_HUB_OFFLINE=true');
-    expect(hubSettings({}, { HF_HUB_CACHE: '/a', HF_HOME: '/b' }).cacheDir).toBe(path.resolve('/a'));
-    expect(hubSettings({}, { XDG_CACHE_HOME: '/x' }).cacheDir).toBe(path.resolve('/x/huggingface/hub'));
+    expect(() => resolveHubSettings({}, { HF_HUB_OFFLINE: 'sometimes' })).toThrow("HF_HUB_OFFLINE='sometimes' is not a flag");
+    expect(() => resolveHubSettings({}, { HF_ENDPOINT: 'mirror.example' })).toThrow("HF_ENDPOINT='mirror.example' is not an http(s) URL");
+    expect(resolveHubSettings({}, { HF_HUB_OFFLINE: 'true' }).offlineReason).toBe('HF_HUB_OFFLINE=true');
+    expect(resolveHubSettings({}, { HF_HUB_CACHE: '/a', HF_HOME: '/b' }).cacheDir).toBe(path.resolve('/a'));
+    expect(resolveHubSettings({}, { XDG_CACHE_HOME: '/x' }).cacheDir).toBe(path.resolve('/x/huggingface/hub'));
   });
 });

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { HubError, HubOfflineError } from './errors';
 import { HubRepo } from './repo';
-import { hubSettings, type HubOptions } from './settings';
+import { resolveHubSettings, type HubOptions } from './settings';
 
 /** Files a model folder needs besides its weights. */
 export const MODEL_REQUIRED_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json'] as const;
@@ -46,7 +46,7 @@ export async function resolveModelDir(ref: string, options: HubOptions = {}): Pr
     if (!stat.isDirectory()) throw new HubError(`model '${ref}' is a file; give the folder that holds config.json and the weights`);
     return ref;
   }
-  const settings = hubSettings(options);
+  const settings = resolveHubSettings(options);
   const hub = new HubRepo(ref, 'model', settings);
   const revision = settings.revision;
   const commit = await hub.commit(revision);

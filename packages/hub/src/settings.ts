@@ -1,11 +1,12 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { consoleLogger, envText, readEnv, type EnvSource, type Logger } from '@bayes-peft/core';
+import { consoleLogger, envText, readEnv, type EnvSource, type HubChoices, type Logger } from '@bayes-peft/core';
 
 /** HF_ENDPOINT's default. */
 export const DEFAULT_ENDPOINT = readEnv('HF_ENDPOINT', {});
 
-export interface HubOptions {
+/** A run's hub choices (core's `HubChoices`, which `RunContext.hub` carries) plus per-call options. */
+export interface HubOptions extends HubChoices {
   /** Never touch the network; use the cache and say which file is missing. Also HF_HUB_OFFLINE=1 / BAYES_PEFT_OFFLINE=1. */
   readonly offline?: boolean;
   /** Defaults to $BAYES_PEFT_CACHE, else $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
@@ -46,7 +47,7 @@ export function defaultCacheDir(env: EnvSource = process.env): string {
 }
 
 /** Applies defaults: explicit options win over the environment, which wins over built-in defaults. */
-export function hubSettings(options: HubOptions = {}, env: EnvSource = process.env): HubSettings {
+export function resolveHubSettings(options: HubOptions = {}, env: EnvSource = process.env): HubSettings {
   let offline = false;
   let offlineReason = '';
   if (options.offline !== undefined) {

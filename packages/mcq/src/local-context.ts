@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Rng, type HubSettings, type Logger, type RunContext } from '@bayes-peft/core';
+import { Rng, type HubChoices, type Logger, type RunContext } from '@bayes-peft/core';
 
 /** A run context that keeps its log lines (instead of printing them). */
 export interface LocalRunContext extends RunContext {
@@ -12,7 +12,7 @@ export interface LocalRunContext extends RunContext {
  * relative sources resolved against `specDir` (default: the working directory), and the hub
  * offline with an empty cache unless `hub` says otherwise (no test reaches the network by accident).
  */
-export function localRunContext(options: { specDir?: string; hub?: Partial<HubSettings> } = {}): LocalRunContext {
+export function localRunContext(options: { specDir?: string; hub?: Partial<HubChoices> } = {}): LocalRunContext {
   const lines: string[] = [];
   const log: Logger = { info: (m) => void lines.push(m), warn: (m) => void lines.push(m), debug() {} };
   return {

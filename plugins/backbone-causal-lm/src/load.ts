@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { HubSettings, Logger } from '@bayes-peft/core';
+import type { HubChoices, Logger } from '@bayes-peft/core';
 import { isHubId, resolveModelDir } from '@bayes-peft/hub';
 import { initBackend } from '@bayes-peft/tensor';
 import { readConfig, type CausalLmConfig } from './config';
@@ -12,7 +12,7 @@ import { loadWeights, type WeightPlacement } from './weights';
 
 export interface LoadCausalLmOptions {
   /** Hub access for hub ids (offline mode, cache, endpoint, token). */
-  readonly hub?: Partial<HubSettings>;
+  readonly hub?: Partial<HubChoices>;
   /** Hub revision (branch, tag or commit) when `ref` is a hub id. */
   readonly revision?: string;
   /** Relative folders resolve against this (a spec's folder); default: the working directory. */

@@ -9,7 +9,7 @@ import { consoleLogger, type Logger } from '../logger';
 import type { PluginKind } from '../plugin';
 import { PluginRegistry, type ResolvedPlugin } from '../registry';
 import { Rng } from '../rng';
-import type { HubSettings, RunContext } from '../run-context';
+import type { HubChoices, RunContext } from '../run-context';
 import { loadSpecFile, toSpecIssue, type LoadedSpec, type ResolvedRun } from '../spec/load';
 import type { RunSpec } from '../spec/schema';
 import { TOKENS } from '../tokens';
@@ -122,7 +122,7 @@ export async function runExperiment(specFile: string, options: ExperimentOptions
 }
 
 /** The spec's explicit hub choices; the hub package fills the rest from the environment. */
-export function hubSettings(spec: RunSpec, specDir = process.cwd()): HubSettings {
+export function specHubChoices(spec: RunSpec, specDir = process.cwd()): HubChoices {
   return {
     offline: spec.hub.offline,
     cacheDir: spec.hub.cacheDir === undefined ? undefined : path.resolve(specDir, spec.hub.cacheDir),
@@ -151,7 +151,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
 
   const backend = await initBackend(spec.backend, log);
   const rng = new Rng(spec.seed);
-  const ctx: RunContext = { seed: spec.seed, rng, log, specDir: loaded.dir, hub: hubSettings(spec, loaded.dir) };
+  const ctx: RunContext = { seed: spec.seed, rng, log, specDir: loaded.dir, hub: specHubChoices(spec, loaded.dir) };
   const container = rootContainer.createChildContainer();
   container.register(TOKENS.RunContext, { useValue: ctx });
   container.register(TOKENS.LoraConfig, { useValue: spec.lora });
