@@ -1,5 +1,5 @@
 /**
- * BLoB's layer (REFERENCE-SPEC 4.5) as an Adapter around a LoRA adapter and its rho:
+ * BLoB's layer (docs/methods.md, 'BLoB', flipout forward) as an Adapter around a LoRA adapter and its rho:
  *
  *   delta(x) = s B A d(x)                                            (mean path)
  *            + (sampling ? s B [ S ⊙ ((R ⊙ d'(x)) E^T) ] : 0)        (flipout noise)
@@ -13,7 +13,7 @@
  * For generation the wrapper fixes one weight sample (`fixNoise`): z is drawn once and reused
  * by every decoding step, and the sign vectors are switched off, so the sequence sees exactly
  * A + E, a draw from q(A), at every step. (The reference re-samples at every decoding
- * step, REFERENCE-SPEC 8 defect 13.)
+ * step, docs/reference-differences.md rows 26, 27.)
  */
 import { tf } from '@bayes-peft/tensor';
 import { onnxUnitAxes, type Adapter, type ForwardContext, type OnnxAdapter, type OnnxFeed, type OnnxGraphBuilder, type OnnxSiteInfo, type Rng } from '@bayes-peft/core';

@@ -1,6 +1,6 @@
 /**
  * KL(q || p) between BLoB's Gaussian posterior q(A) = N(M, sigma^2) (elementwise) and the prior
- * p(A) = N(0, beta^2), with the reference's 1e-6 guards (REFERENCE-SPEC 4.5). BLoB trains with
+ * p(A) = N(0, beta^2), with the reference's 1e-6 guards (docs/methods.md, 'BLoB', KL). BLoB trains with
  * it; BLoB-Laplace's compat mode reuses it as the reference does.
  */
 import { tf } from '@bayes-peft/tensor';

@@ -1,5 +1,5 @@
 /**
- * BLoB's KL weighting (REFERENCE-SPEC 4.5): the cycle length M and the weight pi of step i.
+ * BLoB's KL weighting (docs/methods.md, 'BLoB', KL weight pi): the cycle length M and the weight pi of step i.
  * Shared by every method trained like BLoB (blob, blob-laplace).
  */
 

@@ -1,5 +1,5 @@
 /**
- * The posterior std sigma of a variational LoRA A and its free parameter rho (REFERENCE-SPEC 4.5):
+ * The posterior std sigma of a variational LoRA A and its free parameter rho (docs/methods.md, 'BLoB'):
  * the map sigma(rho), its inverse (TFB sets sigma directly), and BLoB's initialisation of rho.
  */
 import { tf } from '@bayes-peft/tensor';
@@ -20,8 +20,8 @@ export function sigmaOf(rho: number, eps: number): number {
 
 /**
  * The inverse map: rho = sqrt(sigma) (eps >= 0) or log(e^sigma - 1) (eps < 0), for sigma >= 0.
- * With eps < 0, sigma = 0 has no finite rho (the reference's TFB writes -inf, REFERENCE-SPEC 8
- * defect 14); it is refused here.
+ * With eps < 0, sigma = 0 has no finite rho (the reference's TFB writes -inf,
+ * docs/reference-differences.md row 73); it is refused here.
  */
 export function rhoOf(sigma: number, eps: number): number {
   if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new Error(`sigma must be finite and >= 0, got ${sigma}`);

@@ -1,5 +1,5 @@
 /**
- * Training of a variational LoRA the way BLoB does it (REFERENCE-SPEC 4.5), for any posterior
+ * Training of a variational LoRA the way BLoB does it (docs/methods.md, 'BLoB'; rows 22-29 of docs/reference-differences.md), for any posterior
  * family: weight-sampled NLL, a KL to the prior weighted by pi over cycles of M steps, and the
  * reference's optimiser split (or one optimizer on NLL + pi KL). The family (noise and KL) is
  * the plugin's; everything else here is shared by blob and blob-laplace.

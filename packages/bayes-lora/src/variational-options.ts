@@ -1,6 +1,6 @@
 /**
  * The options every BLoB-style (trained variational LoRA) method shares: the reference's
- * `--bayes-*` flags (REFERENCE-SPEC 1.2) in camelCase, with its defaults. A plugin spreads
+ * `--bayes-*` flags in camelCase, with its defaults. A plugin spreads
  * `variationalLoraOptionFields` into its own zod object and adds what is its own.
  */
 import { z } from 'zod';

@@ -6,7 +6,7 @@ import type { DatasetLoadContext, Tokenizer } from './contracts';
  *
  * Chat templates usually write the BOS token themselves (`{{ bos_token }}`), and a tokenizer that
  * adds BOS when encoding with special tokens (Llama) would then give two: the reference's double
- * BOS (REFERENCE-SPEC 8 item 25). A leading BOS is therefore removed from the rendered text when
+ * BOS (docs/reference-differences.md row 40). A leading BOS is therefore removed from the rendered text when
  * the tokenizer adds one itself; tokenizers that add none (Qwen) keep the text as rendered.
  */
 export function chatTemplateContext(tokenizer: Tokenizer): DatasetLoadContext {

@@ -1,4 +1,4 @@
-// The reference's `normalize_answer` (SQuAD style, REFERENCE-SPEC 2.3), character for character
+// The reference's `normalize_answer` (SQuAD style, docs/reference-differences.md row 35), character for character
 // as Python 3 computes it:
 //
 //   def normalize_answer(s):

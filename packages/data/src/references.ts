@@ -3,7 +3,7 @@ import { normalizeAnswer } from './normalize-answer';
 /**
  * Normalised reference answers for an open-ended question, in the order given (the primary
  * first), each once. Answers that normalise to the empty string are left out: an empty
- * reference matches any generation (REFERENCE-SPEC 8 item 19). So the result starts with the
+ * reference matches any generation (docs/reference-differences.md row 37). So the result starts with the
  * primary unless that normalises to '', and it is empty when every answer does.
  */
 export function normalizedReferences(answers: readonly string[]): string[] {

@@ -1,6 +1,6 @@
 /**
  * How a choice line reads: `label-text` is `A) text`; `text-label` is the reference's swapped
- * `text) A` (a zip-order bug in its ARC and OpenBookQA formatting, REFERENCE-SPEC 8 item 22).
+ * `text) A` (a zip-order bug in its ARC and OpenBookQA formatting: docs/reference-differences.md rows 13, 55).
  */
 export type ChoiceOrder = 'label-text' | 'text-label';
 

@@ -18,7 +18,7 @@ export function templateFields(template: string): string[] {
 }
 
 /**
- * The reference's zero-shot multiple-choice template (REFERENCE-SPEC 2.1: ARC, WinoGrande and
+ * The reference's zero-shot multiple-choice template (docs/methods.md, 'Multiple-choice prompts and targets': ARC, WinoGrande and
  * MMLU use it verbatim), also the pattern of the prompts designed here for PIQA and HellaSwag.
  * `{choices}` is one `A) text` line per choice (see renderChoices).
  */

@@ -10,7 +10,7 @@ export interface EncodeOptions {
 
 /**
  * Tokenizes and left pads. Over-long inputs are cut from the left, unlike the reference's
- * right truncation (REFERENCE-SPEC 2.1), because the answer cue ("Answer:") sits at the end
+ * right truncation (docs/reference-differences.md row 12), because the answer cue ("Answer:") sits at the end
  * and the class logits are read at the last position; a leading BOS is kept in front.
  */
 export function encodeTexts(tokenizer: Tokenizer, texts: readonly string[], options: EncodeOptions = {}): EncodedBatch {

@@ -39,7 +39,7 @@ export class HfTokenizer implements Tokenizer {
     const eos = this.tokenId('eos_token');
     this.eosTokenIds = [...new Set([...(eos === null ? [] : [eos]), ...fallback.eosTokenIds])];
     this.eosTokenId = this.eosTokenIds[0] ?? null;
-    // REFERENCE-SPEC 2.1 [dsc]: pad token, else eos, else bos. Padding is always masked out,
+    // The fork's rule (docs/reference-differences.md row 15): pad token, else eos, else bos. Padding is always masked out,
     // so with none of the three any id is correct; 0 keeps the tensors valid.
     this.padTokenId = this.tokenId('pad_token') ?? fallback.padTokenId ?? this.eosTokenId ?? this.bosTokenId ?? 0;
     // Whether the post-processor prepends BOS (Llama/Mistral do, Qwen does not): probe it.

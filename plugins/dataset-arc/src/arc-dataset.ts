@@ -3,7 +3,7 @@ import { SplitMcqDataset, type McqDefinition } from '@bayes-peft/mcq';
 import { ARC_LABELS, formatArcRow } from './format';
 import { ARC_HUB_REPO, type ArcOptions } from './options';
 
-/** ARC-Challenge / ARC-Easy as the reference's mcdataset formats them (REFERENCE-SPEC 2.1). */
+/** ARC-Challenge / ARC-Easy as the reference's mcdataset formats them (docs/reference-differences.md row 13). */
 export function arcDefinition(options: ArcOptions): McqDefinition {
   return {
     name: options.subset,

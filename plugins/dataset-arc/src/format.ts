@@ -2,10 +2,10 @@ import type { McqExample } from '@bayes-peft/core';
 import { getId, getString, RowError, type DataRow } from '@bayes-peft/data';
 import { fillTemplate, readLabeledChoices, renderChoices, RETURN_LABEL_TEMPLATE } from '@bayes-peft/mcq';
 
-/** Five labels even for four-choice questions: the reference's 5-way softmax (REFERENCE-SPEC 2.1, 8 item 22). */
+/** Five labels even for four-choice questions: the reference's 5-way softmax (docs/methods.md, 'Multiple-choice prompts and targets'). */
 export const ARC_LABELS = ['A', 'B', 'C', 'D', 'E'] as const;
 
-/** The reference's zero-shot template, verbatim (REFERENCE-SPEC 2.1). */
+/** The reference's zero-shot template, verbatim (docs/methods.md, 'Multiple-choice prompts and targets'). */
 export const ARC_TEMPLATE = RETURN_LABEL_TEMPLATE;
 
 export interface ArcFormatOptions {

@@ -7,7 +7,7 @@ export const BOOLQ_REFERENCE_LABELS = ['True', 'False'] as const;
 /** Class 0 = answer false, class 1 = answer true, each on its own word. */
 export const BOOLQ_FIXED_LABELS = ['False', 'True'] as const;
 
-/** The reference's boolq template, verbatim (REFERENCE-SPEC 2.1). */
+/** The reference's boolq template, verbatim (docs/reference-differences.md rows 56-58). */
 export const BOOLQ_TEMPLATE = "Read the passage below and answer the question with the words 'true' or 'false'.\n\nPassage: {passage}\nQuestion: {question}\nAnswer (true or false):";
 
 /** The reference's `passage[:1024]`. */

@@ -6,7 +6,7 @@ import { fillTemplate, letterAnswer, readLabeledChoices, renderChoices, rowId, t
 export const CSQA_LABELS = ['A', 'B', 'C', 'D', 'E'] as const;
 
 /**
- * The zero-shot text of the reference's `cqa` class, verbatim (REFERENCE-SPEC 2.1; the class is
+ * The zero-shot text of the reference's `cqa` class, verbatim (docs/reference-differences.md row 61; the class is
  * unreachable there and defaults to few-shot, which this plugin does not offer). Choices are
  * `{label}) {text}`.
  */

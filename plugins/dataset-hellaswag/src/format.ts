@@ -6,7 +6,7 @@ import { fillTemplate, indexAnswer, letterLabels, renderChoices, RETURN_LABEL_TE
 export const HELLASWAG_LABELS = ['A', 'B', 'C', 'D'] as const;
 
 /**
- * The reference has no HellaSwag template (REFERENCE-SPEC 2.1): this one follows its ARC
+ * The reference has no HellaSwag template (docs/reference-differences.md row 60): this one follows its ARC
  * template, the context (`ctx`, the hub's ctx_a and ctx_b joined) as the question and the four
  * endings as `A) ...` to `D) ...`. Text is used as the hub serves it (WikiHow rows keep their
  * `[header]`/`[step]` markers).

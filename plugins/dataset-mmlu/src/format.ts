@@ -5,7 +5,7 @@ import { fillTemplate, indexAnswer, letterLabels, renderChoices, RETURN_LABEL_TE
 /** Four labels A-D. */
 export const MMLU_LABELS = ['A', 'B', 'C', 'D'] as const;
 
-/** The reference's MMLU template: its ARC template, choices `A) c0` .. `D) c3` (REFERENCE-SPEC 2.1). */
+/** The reference's MMLU template: its ARC template, choices `A) c0` .. `D) c3` (docs/methods.md, 'Multiple-choice prompts and targets'). */
 export const MMLU_TEMPLATE = RETURN_LABEL_TEMPLATE;
 
 /** One MMLU row (hub schema: question, subject, choices[4], answer 0-3) as an MCQ example; the id is `<split>-<index in the whole split>`. */

@@ -13,7 +13,7 @@ export const MMLU_SUBJECTS = [
 ] as const;
 export type MmluSubject = (typeof MMLU_SUBJECTS)[number];
 
-/** The reference's subject groups, `MMLU-<group>` (REFERENCE-SPEC 2.1), in its order. */
+/** The reference's subject groups, `MMLU-<group>` (docs/reference-differences.md row 62), in its order. */
 export const MMLU_GROUPS = {
   cs: ['college_computer_science', 'high_school_computer_science', 'computer_security', 'machine_learning'],
   eng: ['electrical_engineering'],

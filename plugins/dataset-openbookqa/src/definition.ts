@@ -2,7 +2,7 @@ import type { McqDefinition } from '@bayes-peft/mcq';
 import { formatObqaRow, OBQA_LABELS } from './format';
 import { OBQA_HUB_REPO, type OpenBookQaOptions } from './options';
 
-/** OpenBookQA as the reference's mcdataset `obqa` formats it (REFERENCE-SPEC 2.1). */
+/** OpenBookQA as the reference's mcdataset `obqa` formats it (docs/reference-differences.md row 55). */
 export function openBookQaDefinition(options: OpenBookQaOptions): McqDefinition {
   return {
     name: 'obqa',

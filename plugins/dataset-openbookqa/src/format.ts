@@ -2,10 +2,10 @@ import type { McqExample } from '@bayes-peft/core';
 import { getString, type DataRow } from '@bayes-peft/data';
 import { fillTemplate, letterAnswer, readLabeledChoices, renderChoices, RETURN_LABEL_TEMPLATE, rowId, type RowPosition } from '@bayes-peft/mcq';
 
-/** Four labels A-D (REFERENCE-SPEC 2.1, obqa). */
+/** Four labels A-D, as the reference's obqa. */
 export const OBQA_LABELS = ['A', 'B', 'C', 'D'] as const;
 
-/** The reference's obqa template, verbatim, typo included: "Chioces:" (REFERENCE-SPEC 2.1, 8 item 22). */
+/** The reference's obqa template, verbatim, typo included: "Chioces:" (docs/reference-differences.md row 55). */
 export const OBQA_TEMPLATE = 'Return the label of the correct answer for the question below.\n\nQuestion: {question}\nChioces:\n{choices}\nAnswer:';
 
 /** With `compat.referencePrompt: false`: the ARC template ("Choices:"). */

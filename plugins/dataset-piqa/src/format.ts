@@ -6,7 +6,7 @@ import { fillTemplate, indexAnswer, renderChoices, RETURN_LABEL_TEMPLATE, rowId,
 export const PIQA_LABELS = ['A', 'B'] as const;
 
 /**
- * The reference has no PIQA template (REFERENCE-SPEC 2.1): this one follows its ARC template,
+ * The reference has no PIQA template (docs/reference-differences.md row 60): this one follows its ARC template,
  * the goal as the question and the two solutions as `A) sol1` / `B) sol2`.
  */
 export const PIQA_TEMPLATE = RETURN_LABEL_TEMPLATE;

@@ -29,7 +29,7 @@ export const TOY_QUESTIONS = [
   'Which box gets the {obj}?',
 ] as const;
 
-/** The same instruction as the reference's ARC/MMLU prompts (REFERENCE-SPEC 2.1), choices `A) text`. */
+/** The same instruction as the reference's ARC/MMLU prompts (docs/methods.md, 'Multiple-choice prompts and targets'), choices `A) text`. */
 export const TOY_TEMPLATE = 'Return the label of the correct answer for the question below.\n\nQuestion: {question}\nChoices:\n{choices}\nAnswer:';
 
 export interface ToyGenerateOptions {

@@ -1,7 +1,7 @@
 import { getId, getString, getStringArray, hasField, normalizeAnswer, normalizedReferences, RowError, type DataRow } from '@bayes-peft/data';
 import type { OpenExample } from '@bayes-peft/core';
 
-/** The reference's eval prompts, verbatim (REFERENCE-SPEC 2.3): [dsc] the fork, [up] the original. */
+/** The reference's eval prompts, verbatim: [dsc] the fork, [up] the original (upstream bayesian-peft). */
 export const TRIVIAQA_TEMPLATES = {
   dsc: 'Answer the question below. Provide a concise answer. Question: {question} Answer:',
   up: 'Answer the question below. Question: {question} Answer:',
@@ -40,7 +40,7 @@ export function formatTriviaQaRow(row: DataRow, options: TriviaQaFormatOptions):
   const aliases = getStringArray(row, 'answer.aliases');
   const references = normalizedReferences(options.aliases ? [value, ...aliases] : [value]);
   const emptyAnswer = normalizeAnswer(value) === '';
-  // An answer that normalises to '' would match every generation (REFERENCE-SPEC 8 item 19);
+  // An answer that normalises to '' would match every generation (docs/reference-differences.md row 37);
   // TriviaQA's validation split has one ("(a"). Its first non-empty alias stands in.
   if (emptyAnswer && options.aliases === false) references.push(...normalizedReferences(aliases).slice(0, 1));
   if (references.length === 0) {

@@ -4,7 +4,7 @@ import { inject, injectable } from 'tsyringe';
 import { formatTriviaQaRow } from './format';
 import { TRIVIAQA_HUB_REPO, TRIVIAQA_OPTIONS, type TriviaQaOptions } from './options';
 
-/** TriviaQA as the reference's oedataset formats it (REFERENCE-SPEC 2.3); no chat template, as there. */
+/** TriviaQA as the reference's oedataset formats it (docs/reference-differences.md rows 35-38); no chat template, as there. */
 @injectable()
 export class TriviaQaDataset implements OpenDataset {
   readonly kind = 'open' as const;

@@ -8,8 +8,8 @@ export function partOf(role: SplitRole): TruthfulQaPart {
 }
 
 /**
- * The reference's deterministic split (REFERENCE-SPEC 2.3): train = the first int(0.8 * N) rows,
- * test = the rest, in file order; 653 / 164 of 817. (Its comment says 650/167: §8 item 25.)
+ * The reference's deterministic split (docs/reference-differences.md row 39): train = the first int(0.8 * N) rows,
+ * test = the rest, in file order; 653 / 164 of 817. (Its comment says 650/167.)
  * `Math.floor(f * n)` is Python's `int(f * n)` for these non-negative doubles.
  */
 export function splitRows<T>(rows: readonly T[], trainFraction: number, part: TruthfulQaPart): T[] {

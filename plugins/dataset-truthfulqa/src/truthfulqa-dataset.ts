@@ -5,7 +5,7 @@ import { formatTruthfulQaRow } from './format';
 import { TRUTHFULQA_CONFIG, TRUTHFULQA_HUB_REPO, TRUTHFULQA_OPTIONS, type TruthfulQaOptions } from './options';
 import { partOf, splitRows } from './split';
 
-/** TruthfulQA (generation) as the reference's oedataset formats it (REFERENCE-SPEC 2.3). */
+/** TruthfulQA (generation) as the reference's oedataset formats it (docs/reference-differences.md rows 35-43). */
 @injectable()
 export class TruthfulQaDataset implements OpenDataset {
   readonly kind = 'open' as const;

@@ -2,7 +2,7 @@ import type { McqDefinition } from '@bayes-peft/mcq';
 import { formatWinograndeRow, WINOGRANDE_LABELS } from './format';
 import { WINOGRANDE_HUB_REPO, type WinograndeOptions } from './options';
 
-/** WinoGrande of one training size, as the reference's `winogrande_<size>` formats it (REFERENCE-SPEC 2.1). */
+/** WinoGrande of one training size, as the reference's `winogrande_<size>` formats it (docs/reference-differences.md row 59). */
 export function winograndeDefinition(options: WinograndeOptions): McqDefinition {
   const config = `winogrande_${options.size}`;
   return {

@@ -5,7 +5,7 @@ import { fillTemplate, indexAnswer, renderChoices, RETURN_LABEL_TEMPLATE, rowId,
 /** Two labels: A = option1, B = option2. */
 export const WINOGRANDE_LABELS = ['A', 'B'] as const;
 
-/** The reference's template for winogrande_s/_m: its ARC template, the sentence as the question (REFERENCE-SPEC 2.1). */
+/** The reference's template for winogrande_s/_m: its ARC template, the sentence as the question (docs/methods.md, 'Multiple-choice prompts and targets'). */
 export const WINOGRANDE_TEMPLATE = RETURN_LABEL_TEMPLATE;
 
 /** One WinoGrande row (hub schema: sentence with `_`, option1, option2, answer "1"/"2") as an MCQ example; class = int(answer) - 1. */

@@ -17,7 +17,7 @@ export function blobLaplaceFamily(options: Pick<BlobLaplaceOptions, 'laplaceScal
 }
 
 /**
- * BLoB-Laplace (REFERENCE-SPEC 4.6): BLoB with a Laplace posterior on LoRA's A. Training
+ * BLoB-Laplace (docs/methods.md, 'BLoB-Laplace'): BLoB with a Laplace posterior on LoRA's A. Training
  * (flipout sampling, pi/M KL weighting, the AdamW + SGD(klLr) split), prediction (including
  * the posterior-mean "N=0" evaluation, `inferenceNotSample`) and the PEFT layout with rho are
  * BLoB's, from @bayes-peft/bayes-lora; the Laplace maths is in laplace-math.ts.

@@ -1,5 +1,5 @@
 /**
- * All of BLoB-Laplace's own maths (REFERENCE-SPEC 4.6, with defect 11 fixed): the Laplace
+ * All of BLoB-Laplace's own maths (docs/methods.md, 'BLoB-Laplace'; docs/reference-differences.md rows 64-66): the Laplace
  * posterior's noise and its KL to BLoB's Gaussian prior. Everything else (sigma(rho), the
  * flipout sampler, pi and M, the training step) is BLoB's, from @bayes-peft/bayes-lora.
  *

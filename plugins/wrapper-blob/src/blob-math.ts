@@ -1,5 +1,5 @@
 /**
- * BLoB's maths (REFERENCE-SPEC 4.5): which building blocks of @bayes-peft/bayes-lora make the
+ * BLoB's maths (docs/methods.md, 'BLoB'): which building blocks of @bayes-peft/bayes-lora make the
  * method. The blocks are shared with blob-laplace and tfb, so they live there, each in one file:
  *
  *   variational family  q(A) = N(M, sigma^2) elementwise, M = lora_A, B deterministic;

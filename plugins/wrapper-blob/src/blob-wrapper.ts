@@ -7,7 +7,7 @@ import type { BlobOptions } from './options';
 export type BlobTrainingState = VariationalTrainingState;
 
 /**
- * BLoB, Bayesian Low-Rank Adaptation by Backpropagation (REFERENCE-SPEC 4.5): LoRA whose A is
+ * BLoB, Bayesian Low-Rank Adaptation by Backpropagation (docs/methods.md, 'BLoB'): LoRA whose A is
  * Gaussian, q(A) = N(M, sigma^2), trained by flipout sampling with a KL to N(0, beta^2)
  * weighted by pi. blob-math.ts names the maths; the shared machinery (sampler, training step,
  * prediction, generation, the PEFT layout with rho) is @bayes-peft/bayes-lora's.

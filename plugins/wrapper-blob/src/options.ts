@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { rhoSgdOnlyField, variationalLoraOptionFields } from '@bayes-peft/bayes-lora';
 
 /**
- * BLoB's options: the reference's `--bayes-*` flags (REFERENCE-SPEC 1.2) in camelCase, with
+ * BLoB's options: the reference's `--bayes-*` flags in camelCase, with
  * its defaults (the fields every BLoB-style method shares, from @bayes-peft/bayes-lora).
  * Learning rate, optimizer, weight decay, warmup and Adam epsilon come from the run's training
  * plan; rank/alpha/dropout/targets from its `lora:` section.

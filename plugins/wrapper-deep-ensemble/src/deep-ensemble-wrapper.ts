@@ -18,7 +18,7 @@ export function memberStateKey(member: number): string {
 }
 
 /**
- * Deep ensemble of LoRA adapters (REFERENCE-SPEC 4.4): `members` independently initialised LoRAs
+ * Deep ensemble of LoRA adapters (docs/methods.md, 'Deep ensemble'): `members` independently initialised LoRAs
  * per site behind one switching adapter, each trained on every batch by its own optimizer and
  * schedule; `predict` stacks the members' logits [B, n, C] (member m is pass m; on onnxruntime
  * sample m of one graph run), combined by `averaging`. The maths is in ensemble-math.ts; the
@@ -123,7 +123,8 @@ export class DeepEnsembleWrapper extends LoraWrapper<DeepEnsembleOptions, Ensemb
 
   /**
    * Loads member m from its own folder (the reference loads the root into members 1..n-1 and
-   * leaves member 0 untrained, §8 item 15). The folder must hold exactly `members` members.
+   * leaves member 0 untrained: docs/reference-differences.md row 50). The folder must hold
+   * exactly `members` members.
    */
   override async load(dir: string): Promise<void> {
     this.requireBackbone('load');

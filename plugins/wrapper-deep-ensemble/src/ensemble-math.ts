@@ -1,5 +1,5 @@
 /**
- * Deep ensembles of LoRA adapters (REFERENCE-SPEC 4.4; Lakshminarayanan et al. 2017), the maths.
+ * Deep ensembles of LoRA adapters (docs/methods.md, 'Deep ensemble'; Lakshminarayanan et al. 2017), the maths.
  *
  * Members m = 0..n-1 each hold their own LoRA (A_m, B_m) on every target site, initialised from
  * their own random stream (PEFT's init: A ~ U(-1/sqrt(in), 1/sqrt(in)), B = 0) and trained on the

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * Deep ensemble options: the reference's `--ensemble-n` (REFERENCE-SPEC 1.2) and the rule that
- * combines the members' predictions (the reference averages logits, §8 item 15).
+ * Deep ensemble options: the reference's `--ensemble-n` and the rule that
+ * combines the members' predictions (the reference averages logits: docs/reference-differences.md row 49).
  */
 export const DeepEnsembleOptions = z
   .object({

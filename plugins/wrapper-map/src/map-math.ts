@@ -1,5 +1,5 @@
 /**
- * MAP for LoRA (REFERENCE-SPEC 4.2), the maths. Two independent ways to pull the adapter
+ * MAP for LoRA (docs/methods.md, 'MAP'), the maths. Two independent ways to pull the adapter
  * theta = {A, B of every site} towards 0:
  *
  * 1. Weight decay (the reference's MAP: `mle` with `--opt-wd 1e-5`). With AdamW it is decoupled:

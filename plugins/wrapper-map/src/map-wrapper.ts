@@ -7,7 +7,7 @@ import type { MapOptions } from './options';
 export type MapTrainingState = PointLoraTrainingState;
 
 /**
- * MAP LoRA (REFERENCE-SPEC 4.2): maximum likelihood plus weight decay (default 1e-5, the
+ * MAP LoRA (docs/methods.md, 'MAP'; docs/reference-differences.md rows 44, 45): maximum likelihood plus weight decay (default 1e-5, the
  * reference's MAP) and, with `priorStd`, a Gaussian prior term on the adapter. The maths is in
  * map-math.ts; the lifecycle is @bayes-peft/lora's LoraWrapper.
  */

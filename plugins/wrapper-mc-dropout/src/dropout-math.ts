@@ -1,5 +1,5 @@
 /**
- * MC dropout (REFERENCE-SPEC 4.3; Gal and Ghahramani 2016), the maths. Each LoRA site computes
+ * MC dropout (docs/methods.md, 'MC dropout'; Gal and Ghahramani 2016), the maths. Each LoRA site computes
  *
  *     delta(x) = s · B · A · (m ⊙ x) / (1 - p),      m_i ~ Bernoulli(1 - p)
  *

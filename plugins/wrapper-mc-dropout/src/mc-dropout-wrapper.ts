@@ -7,7 +7,7 @@ import type { McDropoutOptions } from './options';
 export type McDropoutTrainingState = PointLoraTrainingState;
 
 /**
- * MC dropout (REFERENCE-SPEC 4.3): LoRA trained with dropout on its input, the dropout kept on
+ * MC dropout (docs/methods.md, 'MC dropout'): LoRA trained with dropout on its input, the dropout kept on
  * at evaluation; `predict` returns S passes (evalSamples / evalSamplesFinal), each with fresh
  * masks from its own stream, and the runner averages their probabilities; a generation keeps one
  * mask per site for its whole sequence. The maths is in dropout-math.ts; the lifecycle is

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 
 /**
- * MC dropout's options: the reference's `--bayes-eval-n-samples*` flags (REFERENCE-SPEC 1.2),
- * plus the dropout rate itself. The reference samples whatever `--lora-dropout` is and crashes
- * with 0 (§8 item 3); here the wrapper owns the rate, must have one > 0, and uses it for its
- * adapters (the run's `lora.dropout` must be 0, its default, or equal).
+ * MC dropout's options: the reference's `--bayes-eval-n-samples*` flags, plus the dropout rate
+ * itself. The reference samples whatever `--lora-dropout` is and crashes with 0
+ * (docs/reference-differences.md row 46); here the wrapper owns the rate, must have one > 0, and
+ * uses it for its adapters (the run's `lora.dropout` must be 0, its default, or equal).
  */
 export const McDropoutOptions = z
   .object({

@@ -5,7 +5,7 @@ import type { MleOptions } from './options';
 export type MleTrainingState = PointLoraTrainingState;
 
 /**
- * Maximum-likelihood LoRA (REFERENCE-SPEC 4.2). One deterministic pass: trainStep minimises the
+ * Maximum-likelihood LoRA (docs/methods.md, 'MLE and MAP'). One deterministic pass: trainStep minimises the
  * NLL of log_softmax over the class tokens' logits at the last position, averaged over the batch,
  * with the plan's optimizer (AdamW by default) under the linear warmup/decay schedule. All of it
  * is @bayes-peft/lora's LoraWrapper; MLE adds nothing to it.

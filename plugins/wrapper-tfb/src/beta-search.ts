@@ -1,5 +1,5 @@
 /**
- * TFB's search for the noise scale beta (REFERENCE-SPEC 4.7, 4.8): bisection on [low, high] for
+ * TFB's search for the noise scale beta (docs/methods.md, 'TFB'): bisection on [low, high] for
  * the largest beta whose anchor criterion stays within the tolerance.
  *
  *     repeat `iterations` times (tfblora_acc also stops once high - low < 5e-4):
@@ -10,7 +10,7 @@
  * so the result is the largest candidate that was accepted, and every rejected candidate lies
  * above it. If none was accepted the result is the lower bound (untested; `acceptedAny` says
  * so). The reference instead returns the last candidate that was *rejected* (the initial upper
- * bound if none was): a beta known to break the tolerance (REFERENCE-SPEC 8 item 14), kept
+ * bound if none was): a beta known to break the tolerance (docs/reference-differences.md row 67), kept
  * behind `lastViolating`.
  */
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * TFB's options: the reference's tfblora / tfblora_acc flags (REFERENCE-SPEC 1.2) that do
+ * TFB's options: the reference's tfblora / tfblora_acc flags that do
  * something, with its defaults, plus the fixes' switches.
  */
 export const TfbOptions = z

@@ -1,5 +1,5 @@
 /**
- * TFB's maths (REFERENCE-SPEC 4.7, 4.8; defects of §8 item 14 fixed): Training-Free
+ * TFB's maths (docs/methods.md, 'TFB'; docs/reference-differences.md rows 67-77): Training-Free
  * Bayesianization of a trained LoRA adapter. The flipout sampler that uses sigma is BLoB's (from
  * @bayes-peft/bayes-lora); the search for beta is in beta-search.ts.
  *

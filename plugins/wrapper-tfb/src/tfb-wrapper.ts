@@ -29,7 +29,7 @@ const ACCURACY_MIN_WIDTH = 5e-4;
 type AnchorProbs = number[][];
 
 /**
- * TFB, Training-Free Bayesianization (REFERENCE-SPEC 4.7, 4.8): takes a trained adapter in the
+ * TFB, Training-Free Bayesianization (docs/methods.md, 'TFB'): takes a trained adapter in the
  * PEFT layout, rewrites each layer through the SVD of B (B' = B V, A' = V^T A, product
  * unchanged), gives each row i of A' the posterior std sigma_i = beta / max(d_i, floor), and
  * samples like BLoB (flipout). beta is searched on the anchor set (`calibrate`, called by the

@@ -36,7 +36,7 @@ export const FORWARD_WARMUP_MS = 2000;
 /** The LoRA of every BLoB run of the paper: r 8, alpha 16 on q_proj, v_proj and lm_head. */
 export const BENCH_LORA = { r: 8, alpha: 16, dropout: 0, targets: ['q_proj', 'v_proj', 'lm_head'] } as const;
 
-/** BLoB's reference options (REFERENCE-SPEC 1.2): one training sample, KL reweighting, dataset rescaling. */
+/** BLoB's reference options (docs/methods.md, 'BLoB'): one training sample, KL reweighting, dataset rescaling. */
 export const BENCH_BLOB_OPTIONS = { trainSamples: 1, klReweighting: true, datasetRescaling: true, evalSamplesFinal: EVAL_SAMPLES } as const;
 
 /** Answer labels whose tokens are the readout columns (5 classes, as ARC's A..E). */

@@ -8,7 +8,7 @@ export interface Tokenizer {
   readonly vocabSize: number;
   readonly bosTokenId: number | null;
   readonly eosTokenId: number | null;
-  /** Padding id used for left padding (pad, else eos, else bos: REFERENCE-SPEC 2.1 [dsc] rule). */
+  /** Padding id used for left padding (pad, else eos, else bos: the fork's rule, docs/reference-differences.md row 15). */
   readonly padTokenId: number;
   /** Whether `encode` prepends BOS when special tokens are requested (Llama/Mistral do, Qwen does not). */
   readonly addsBos: boolean;

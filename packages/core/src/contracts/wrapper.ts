@@ -78,7 +78,7 @@ export interface CalibrationResult {
  */
 export interface Wrapper {
   readonly name: string;
-  /** How `predict`'s samples are averaged (REFERENCE-SPEC 5.1; deep ensembles may use logits). */
+  /** How `predict`'s samples are averaged (docs/methods.md, 'Metrics'; deep ensembles may use logits). */
   readonly averaging: AveragingRule;
   /** Installs adapters on the backbone's sites (random initialisation from the run's RNG). */
   attach(backbone: Backbone): void;

@@ -3,7 +3,7 @@ import { tf } from '@bayes-peft/tensor';
 /**
  * The multiple-choice training loss every LoRA wrapper uses: mean over the batch of
  * -log softmax(logits)[label], i.e. torch's `nll_loss(log_softmax(logits), labels)`
- * (REFERENCE-SPEC 4.1). logits [B, C] (the class tokens' logits), labels int32 [B].
+ * (docs/methods.md, 'MLE and MAP'). logits [B, C] (the class tokens' logits), labels int32 [B].
  */
 export function classNll(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => {

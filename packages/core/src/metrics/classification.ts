@@ -1,7 +1,7 @@
 import type { ClassificationRecord, Metrics } from '../contracts/evaluator';
 
 /**
- * Multiple-choice metrics of REFERENCE-SPEC 5.1, averaged per example (the reference averages
+ * Multiple-choice metrics of docs/methods.md, 'Metrics', averaged per example (the reference averages
  * per batch: defect 16). `probs` of each record is the sample-combined predictive distribution.
  */
 export function classificationMetrics(records: readonly ClassificationRecord[], options: { bins?: number } = {}): Metrics {

@@ -17,7 +17,7 @@ export interface CreateOptimizerOptions {
   readonly betas?: readonly [number, number];
 }
 
-/** The optimizer the reference builds for `--opt` (REFERENCE-SPEC 4.1). */
+/** The optimizer the reference builds for `--opt` (docs/methods.md, 'MLE and MAP'). */
 export function createOptimizer(
   kind: OptimizerKind,
   params: readonly tf.Variable[] | readonly ParamGroup[],
@@ -36,7 +36,7 @@ export function createOptimizer(
 }
 
 /**
- * The reference's two parameter groups (REFERENCE-SPEC 4.1): names containing 'bias' or
+ * The reference's two parameter groups (docs/reference-differences.md row 31): names containing 'bias' or
  * 'LayerNorm.weight' get no weight decay, all others `weightDecay`. For LoRA A/B (and BLoB's rho)
  * that is every parameter.
  */

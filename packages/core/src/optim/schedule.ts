@@ -1,5 +1,5 @@
 /**
- * The reference's learning-rate schedule (REFERENCE-SPEC 4.1): torch's LambdaLR with a linear
+ * The reference's learning-rate schedule (docs/methods.md, 'MLE and MAP'): torch's LambdaLR with a linear
  * warmup to the base rate over W steps, then a linear decay to 0 at step T,
  *
  *   factor(s) = s / max(1, W)                  for s < W

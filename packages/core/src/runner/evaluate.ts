@@ -9,7 +9,7 @@ export interface McqEvaluation {
   readonly metrics: Metrics;
 }
 
-/** Runs the wrapper's weight-sampled prediction over examples and scores it (REFERENCE-SPEC 5.1). */
+/** Runs the wrapper's weight-sampled prediction over examples and scores it (docs/methods.md, 'Metrics'). */
 export async function evaluateMcq(args: {
   wrapper: Wrapper;
   backbone: Backbone;

@@ -4,7 +4,7 @@ import { UserError } from '../errors';
 
 /**
  * Each class's answer token: the LAST sub-token of its label string, as the reference builds
- * `target_ids` (REFERENCE-SPEC 2.1). Two labels sharing a token would make classes
+ * `target_ids` (docs/reference-differences.md row 16). Two labels sharing a token would make classes
  * indistinguishable, so that is an error.
  */
 export function targetTokenIds(tokenizer: Tokenizer, labels: readonly string[]): number[] {

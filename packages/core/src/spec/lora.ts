@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SITE_KINDS } from '../contracts/backbone';
 
-/** LoRA hyperparameters shared by every wrapper (REFERENCE-SPEC 3; defaults = the reference's). */
+/** LoRA hyperparameters shared by every wrapper (defaults = the reference's: docs/methods.md, 'LoRA'). */
 export const LoraConfigSchema = z
   .object({
     r: z.number().int().positive().default(8).describe('LoRA rank'),
