@@ -2,14 +2,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readEnv } from '@bayes-peft/env';
 import { applyFastPath, restoreKernels, type FastPathChoice } from './fast/fast-path';
+import { BACKENDS, type BackendName, type BackendRequest } from './backend-names';
 
-/**
- * The engines we know, best first. The two native ones bind libtensorflow through
- * @tensorflow/tfjs-node(-gpu) and register themselves under the tfjs name `tensorflow`.
- */
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-export type BackendRequest = 'auto' | BackendName;
+export { BACKENDS, BACKEND_REQUESTS, type BackendName, type BackendRequest } from './backend-names';
 
 /** Environment variable that replaces an `auto` request (an explicit request wins over it); declared in @bayes-peft/env. */
 export const BACKEND_ENV = 'BAYES_PEFT_BACKEND';

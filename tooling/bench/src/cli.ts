@@ -10,8 +10,10 @@ import type { BenchResult } from './harness';
 const EVAL_ENGINES: readonly EvalEngineChoice[] = ['auto', 'tfjs', 'onnxruntime'];
 import { DEFAULT_MODELS, MODELS, defaultCacheDir, defaultShape, isModelName, locateModel, type ModelName } from './models';
 import { formatTables } from './table';
+import { BACKEND_REQUESTS } from '@bayes-peft/tensor/backend-names';
 
-const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/** --backend's values (tensor's list, from the subpath that does not load an engine). */
+const BACKEND_CHOICES = BACKEND_REQUESTS;
 
 export const USAGE = `usage: pnpm bench [options]
 

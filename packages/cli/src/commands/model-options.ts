@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { consoleLogger, UserError, type Backbone } from '@bayes-peft/core';
-import { initBackend } from '@bayes-peft/tensor';
+import { BACKEND_REQUESTS, initBackend } from '@bayes-peft/tensor';
 import { loadCausalLm } from '@bayes-peft/backbone-causal-lm';
 import { installPeftAdapter } from '@bayes-peft/lora';
 
@@ -15,7 +15,7 @@ export function withModelOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--model <dir|hub id>', 'Hugging Face model folder or hub id')
     .option('--adapter <dir>', 'PEFT LoRA adapter folder to apply')
-    .addOption(new Option('--backend <name>', 'tensor backend').choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .addOption(new Option('--backend <name>', 'tensor backend').choices(BACKEND_REQUESTS).default('auto'))
     .option('--offline', 'use only the local hub cache');
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LoraConfigSchema } from './lora';
 import { EVAL_ENGINES } from '../contracts/onnx';
+import { BACKEND_REQUESTS } from '@bayes-peft/tensor/backend-names';
 
 /** `blob` or `{ plugin: blob, options: {...} }`: a plugin by short name, npm package or path. */
 export const PluginRefSchema = z.union([
@@ -13,8 +14,6 @@ export const PluginRefSchema = z.union([
     .strict(),
 ]);
 export type PluginRef = z.output<typeof PluginRefSchema>;
-
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
 export const TrainSchema = z
   .object({
@@ -62,7 +61,7 @@ export const RunSpecSchema = z
       .regex(/^[\w.-]+$/, 'letters, digits, _ . - only (it names a folder)')
       .default('experiment'),
     seed: z.number().int().min(0).default(1),
-    backend: z.enum(BACKENDS).default('auto'),
+    backend: z.enum(BACKEND_REQUESTS).default('auto'),
     output: z.string().default('runs').describe('folder of run folders, relative to the working directory'),
     hub: HubSchema.default({}),
     model: PluginRefSchema,
