@@ -6,12 +6,14 @@ export { ArcDataset, arcDefinition } from './arc-dataset';
 export { ArcOptions, ARC_HUB_REPO } from './options';
 export { ARC_LABELS, ARC_TEMPLATE, arcClass, formatArcRow, type ArcFormatOptions } from './format';
 
-export const version = '0.1.0';
+// Read at run time: package.json sits outside the compiled sources (changesets bumps it).
+const pkg = require('../package.json') as { name: string; version: string };
+export const version: string = pkg.version;
 
 export default defineMcqDatasetPlugin({
   name: 'arc',
   version,
-  packageName: '@bayes-peft/dataset-arc',
+  packageName: pkg.name,
   description: "ARC-Challenge and ARC-Easy (allenai/ai2_arc) multiple-choice QA with the reference's prompt template and 5 labels A-E",
   options: ArcOptions,
   define: arcDefinition,

@@ -6,12 +6,14 @@ export { commonsenseQaDefinition } from './definition';
 export { CommonsenseQaOptions, CSQA_HUB_REPO } from './options';
 export { CSQA_LABELS, CSQA_TEMPLATE, formatCsqaRow } from './format';
 
-export const version = '0.1.0';
+// Read at run time: package.json sits outside the compiled sources (changesets bumps it).
+const pkg = require('../package.json') as { name: string; version: string };
+export const version: string = pkg.version;
 
 export default defineMcqDatasetPlugin({
   name: 'commonsenseqa',
   version,
-  packageName: '@bayes-peft/dataset-commonsenseqa',
+  packageName: pkg.name,
   description: "CommonsenseQA (tau/commonsense_qa) five-choice QA A-E with the zero-shot template of the reference's cqa class",
   options: CommonsenseQaOptions,
   define: commonsenseQaDefinition,

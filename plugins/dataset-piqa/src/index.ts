@@ -6,12 +6,14 @@ export { piqaDefinition } from './definition';
 export { PiqaOptions, PIQA_HUB_REPO } from './options';
 export { PIQA_LABELS, PIQA_TEMPLATE, formatPiqaRow } from './format';
 
-export const version = '0.1.0';
+// Read at run time: package.json sits outside the compiled sources (changesets bumps it).
+const pkg = require('../package.json') as { name: string; version: string };
+export const version: string = pkg.version;
 
 export default defineMcqDatasetPlugin({
   name: 'piqa',
   version,
-  packageName: '@bayes-peft/dataset-piqa',
+  packageName: pkg.name,
   description: "PIQA (ybisk/piqa) physical commonsense, two solutions A/B, in a prompt designed after the reference's ARC template",
   options: PiqaOptions,
   define: piqaDefinition,

@@ -7,13 +7,15 @@ export * from './generate';
 export { ToyOptions, TOY_OPTIONS } from './options';
 export { ToyDataset } from './toy-dataset';
 
-export const version = '0.1.0';
+// Read at run time: package.json sits outside the compiled sources (changesets bumps it).
+const pkg = require('../package.json') as { name: string; version: string };
+export const version: string = pkg.version;
 
 export default definePlugin({
   kind: 'dataset',
   name: 'toy',
   version,
-  packageName: '@bayes-peft/dataset-toy',
+  packageName: pkg.name,
   description: 'Offline four-choice "which box" task generated from a seed, with seeded label noise; behind the quickstart',
   options: ToyOptions,
   register(container, options) {

@@ -7,13 +7,15 @@ export { TriviaQaDataset } from './triviaqa-dataset';
 export { TriviaQaOptions, TRIVIAQA_OPTIONS, TRIVIAQA_HUB_REPO, TRIVIAQA_DEFAULT_CONFIG } from './options';
 export { TRIVIAQA_TEMPLATES, TRIVIAQA_NO_ANSWER, formatTriviaQaRow, type TriviaQaTemplate, type TriviaQaFormatOptions, type FormattedTriviaQa } from './format';
 
-export const version = '0.1.0';
+// Read at run time: package.json sits outside the compiled sources (changesets bumps it).
+const pkg = require('../package.json') as { name: string; version: string };
+export const version: string = pkg.version;
 
 export default definePlugin({
   kind: 'dataset',
   name: 'triviaqa',
   version,
-  packageName: '@bayes-peft/dataset-triviaqa',
+  packageName: pkg.name,
   description: "TriviaQA (mandarjoshi/trivia_qa, rc.nocontext) open-ended QA with the reference's prompt; references = the normalised answer and its aliases",
   options: TriviaQaOptions,
   register(container, options) {

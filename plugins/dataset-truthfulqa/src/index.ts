@@ -8,13 +8,15 @@ export { TruthfulQaOptions, TRUTHFULQA_OPTIONS, TRUTHFULQA_HUB_REPO, TRUTHFULQA_
 export { TRUTHFULQA_USER_MESSAGE, TRUTHFULQA_PLAIN_TEMPLATE, formatTruthfulQaRow, type TruthfulQaFormatOptions } from './format';
 export { splitRows, partOf, type TruthfulQaPart } from './split';
 
-export const version = '0.1.0';
+// Read at run time: package.json sits outside the compiled sources (changesets bumps it).
+const pkg = require('../package.json') as { name: string; version: string };
+export const version: string = pkg.version;
 
 export default definePlugin({
   kind: 'dataset',
   name: 'truthfulqa',
   version,
-  packageName: '@bayes-peft/dataset-truthfulqa',
+  packageName: pkg.name,
   description: "TruthfulQA (truthfulqa/truthful_qa, generation) open-ended QA: the reference's 80/20 split of validation, chat-templated or plain prompts, normalised correct and incorrect answers",
   options: TruthfulQaOptions,
   register(container, options) {

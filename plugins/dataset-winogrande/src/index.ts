@@ -6,12 +6,14 @@ export { winograndeDefinition } from './definition';
 export { WinograndeOptions, WINOGRANDE_HUB_REPO, WINOGRANDE_SIZES, type WinograndeSize } from './options';
 export { WINOGRANDE_LABELS, WINOGRANDE_TEMPLATE, formatWinograndeRow } from './format';
 
-export const version = '0.1.0';
+// Read at run time: package.json sits outside the compiled sources (changesets bumps it).
+const pkg = require('../package.json') as { name: string; version: string };
+export const version: string = pkg.version;
 
 export default defineMcqDatasetPlugin({
   name: 'winogrande',
   version,
-  packageName: '@bayes-peft/dataset-winogrande',
+  packageName: pkg.name,
   description: "WinoGrande (allenai/winogrande; sizes xs, s, m, l, xl, debiased) two-option fill-in-the-blank with the reference's prompt template, labels A/B",
   options: WinograndeOptions,
   define: winograndeDefinition,

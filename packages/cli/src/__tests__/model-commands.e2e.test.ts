@@ -118,7 +118,7 @@ d('bayes-peft logits / generate', () => {
     const res = await runCli('plugins', '--json');
     expect(res.code).toBe(0);
     const rows = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(rows).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'wrapper', name: 'blob', version: '0.1.0', package: '@bayes-peft/wrapper-blob' })]));
+    expect(rows).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'wrapper', name: 'blob', version: require('@bayes-peft/wrapper-blob/package.json').version, package: '@bayes-peft/wrapper-blob' })]));
     expect(rows.map((r) => r.kind)).toEqual(expect.arrayContaining(['backbone', 'wrapper', 'dataset']));
   });
 });
