@@ -17,6 +17,13 @@ function workspaceSources() {
       if (!fs.existsSync(pkgFile) || !fs.existsSync(src)) continue;
       const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8'));
       map[`^${pkg.name.replace(/[/@.-]/g, (c) => `\\${c}`)}$`] = src;
+      // Subpath exports (`@bayes-peft/tensor/backend-names`) to their sources too.
+      for (const [key, target] of Object.entries(pkg.exports ?? {})) {
+        const js = typeof target === 'string' ? target : target?.default;
+        const m = key.startsWith('./') && typeof js === 'string' ? /^\.\/dist\/(.+)\.js$/.exec(js) : null;
+        const file = m ? path.join(dir, name, 'src', `${m[1]}.ts`) : null;
+        if (file && fs.existsSync(file)) map[`^${`${pkg.name}${key.slice(1)}`.replace(/[/@.-]/g, (c) => `\\${c}`)}$`] = file;
+      }
     }
   }
   return map;
