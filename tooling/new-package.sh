@@ -31,7 +31,7 @@ cat > "$dir/tsconfig.json" <<JSON
   "extends": "../../tooling/tsconfig/base.json",
   "compilerOptions": { "rootDir": "src", "outDir": "dist", "tsBuildInfoFile": "dist/.tsbuildinfo" },
   "include": ["src"],
-  "exclude": ["src/**/*.test.ts", "src/**/__tests__/**"],
+  "exclude": ["src/**/*.test.ts", "src/**/*.test-support.ts", "src/**/__tests__/**"],
   "references": $refs
 }
 JSON

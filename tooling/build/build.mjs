@@ -47,13 +47,17 @@ function packageDirs() {
   return dirs.filter((d) => fs.existsSync(path.join(d, 'package.json')) && fs.existsSync(path.join(d, 'src')));
 }
 
-/** What each package's tsconfig.json compiles: src/**\/*.ts, not tests, not declarations. */
+/**
+ * What each package's tsconfig.json compiles: src/**\/*.ts, not tests (*.test.ts, their helpers
+ * *.test-support.ts, anything under __tests__), not declarations. The tsconfig "exclude" lists say
+ * the same.
+ */
 function sources(dir, out = []) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
       if (e.name !== '__tests__' && e.name !== 'node_modules') sources(p, out);
-    } else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts')) {
+    } else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.test-support.ts') && !e.name.endsWith('.d.ts')) {
       out.push(p);
     }
   }

@@ -106,7 +106,7 @@ function sources(): string[] {
       if (['node_modules', 'dist', 'build', '.turbo', '__tests__', 'templates'].includes(e.name)) continue;
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/\.(ts|js|mjs|c)$/.test(e.name) && !/\.test\.ts$/.test(e.name) && !/\.d\.ts$/.test(e.name)) out.push(p);
+      else if (/\.(ts|js|mjs|c)$/.test(e.name) && !/\.test(-support)?\.ts$/.test(e.name) && !/\.d\.ts$/.test(e.name)) out.push(p);
     }
   };
   for (const group of ['packages', 'plugins', 'tooling']) walk(path.join(root, group));

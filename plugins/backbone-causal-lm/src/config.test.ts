@@ -1,5 +1,5 @@
-import { parseConfig } from '../config';
-import { inverseFrequencies } from '../rope';
+import { parseConfig } from './config';
+import { inverseFrequencies } from './rope';
 
 const llama = {
   model_type: 'llama',

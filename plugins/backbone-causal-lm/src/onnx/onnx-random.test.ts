@@ -8,7 +8,7 @@ import { onnxRuntimeUnavailable } from '@bayes-peft/onnx';
 import { tf } from '@bayes-peft/tensor';
 import { leftPad } from '../encode';
 import { loadCausalLm } from '../load';
-import { useWasm } from './shared';
+import { useWasm } from '../shared.test-support';
 
 // onnxruntime-node ships its CPU binary in the package: CI must run these.
 const ortMissing = onnxRuntimeUnavailable();

@@ -1,10 +1,10 @@
 import { Rng, type ForwardContext } from '@bayes-peft/core';
 import { tf } from '@bayes-peft/tensor';
 import { installLora, uninstallAdapters, type LoraAdapter } from '@bayes-peft/lora';
-import { leftPad } from '../encode';
-import { loadCausalLm } from '../load';
-import type { CausalLm } from '../model';
-import { describeShared, maxAbsDiff, modelDir, useWasm } from './shared';
+import { leftPad } from './encode';
+import { loadCausalLm } from './load';
+import type { CausalLm } from './model';
+import { describeShared, maxAbsDiff, modelDir, useWasm } from './shared.test-support';
 import { parseSafetensors } from '@bayes-peft/tensor';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

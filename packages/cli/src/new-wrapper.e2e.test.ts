@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { renderWrapperPackage } from '../scaffold/wrapper';
-import { coveredBy, findBayesPeftWorkspace } from '../scaffold/workspace';
-import { TOOLCHAIN } from '../scaffold/versions';
-import { exists, runCli, tempDir } from './helpers';
+import { renderWrapperPackage } from './scaffold/wrapper';
+import { coveredBy, findBayesPeftWorkspace } from './scaffold/workspace';
+import { TOOLCHAIN } from './scaffold/versions';
+import { exists, runCli, tempDir } from './cli.test-support';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 const EXAMPLE = path.join(ROOT, 'examples', 'wrapper-template');
 const REGENERATE =
   "find examples/wrapper-template -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} + && pnpm bayes-peft new wrapper template --dir examples/wrapper-template --private";

@@ -1,6 +1,6 @@
 import { tf } from '@bayes-peft/tensor';
-import { attend, causalBias, hostBias, MASK_VALUE } from '../attention';
-import { useWasm } from './shared';
+import { attend, causalBias, hostBias, MASK_VALUE } from './attention';
+import { useWasm } from './shared.test-support';
 
 beforeAll(useWasm);
 

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeTinyLlama } from '@bayes-peft/fixtures';
-import { main } from '../main';
+import { main } from './main';
 
 export interface CliResult {
   code: number;

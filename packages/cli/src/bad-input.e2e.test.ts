@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { completeRunFolders, exists, runCli, tempDir, tinyModel } from './helpers';
+import { completeRunFolders, exists, runCli, tempDir, tinyModel } from './cli.test-support';
 
 // Each kind of bad input gives one clear message, a non-zero exit, and no run folder that
 // looks complete.

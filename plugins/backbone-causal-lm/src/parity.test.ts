@@ -2,10 +2,10 @@ import { Rng } from '@bayes-peft/core';
 import { tf } from '@bayes-peft/tensor';
 import { installPeftAdapter, uninstallAdapters } from '@bayes-peft/lora';
 import * as path from 'node:path';
-import { loadCausalLm } from '../load';
-import type { CausalLm } from '../model';
-import { leftPad } from '../encode';
-import { describeShared, maxAbsDiff, MODELS, modelDir, readGolden, useWasm, type Golden } from './shared';
+import { loadCausalLm } from './load';
+import type { CausalLm } from './model';
+import { leftPad } from './encode';
+import { describeShared, maxAbsDiff, MODELS, modelDir, readGolden, useWasm, type Golden } from './shared.test-support';
 
 /** Acceptance bound against the independent PyTorch float32 forward. */
 const TOL = 1e-4;

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { classificationMetrics } from '@bayes-peft/core';
 import { tf } from '@bayes-peft/tensor';
-import { completeRunFolders, runCli, tempDir, tinyModel } from './helpers';
+import { completeRunFolders, runCli, tempDir, tinyModel } from './cli.test-support';
 
 // End to end through the CLI: the quickstart's path (tiny random Llama, toy dataset, mle and
 // blob in one matrix) at a size that runs in seconds.
@@ -118,7 +118,7 @@ describe('bayes-peft experiment (end to end)', () => {
     const controller = new AbortController();
     const log = { ...silentLogger, info: (m: string) => (m.includes('step 3:') ? controller.abort() : undefined) };
     // The intermediate evaluation at step 3 logs "step 3: ..."; abort there.
-    await expect(runExperiment(file, { log, progress: false, signal: controller.signal, searchPaths: [path.resolve(__dirname, '..', '..')] })).rejects.toThrow(
+    await expect(runExperiment(file, { log, progress: false, signal: controller.signal, searchPaths: [path.resolve(__dirname, '..')] })).rejects.toThrow(
       /interrupted after step 3 of 6/,
     );
     const run = path.join(dir, 'runs-resume', 'e2e', 'mle-toy-seed3');
@@ -126,7 +126,7 @@ describe('bayes-peft experiment (end to end)', () => {
     expect(JSON.parse(await fs.readFile(path.join(run, 'status.json'), 'utf8')).state).toBe('interrupted');
 
     const lines: string[] = [];
-    const resumed = await runExperiment(file, { log: { ...silentLogger, info: (m) => lines.push(m) }, progress: false, searchPaths: [path.resolve(__dirname, '..', '..')] });
+    const resumed = await runExperiment(file, { log: { ...silentLogger, info: (m) => lines.push(m) }, progress: false, searchPaths: [path.resolve(__dirname, '..')] });
     expect(lines.join('\n')).toMatch(/resuming from the checkpoint at step 3 of 6/);
     const uninterrupted = JSON.parse(await fs.readFile(path.join(dir, 'runs', 'e2e', 'mle-toy-seed3', 'results.json'), 'utf8'));
     expect(resumed[0].metrics).toEqual(uninterrupted.metrics);

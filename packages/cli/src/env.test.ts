@@ -1,4 +1,4 @@
-import { runCli } from './helpers';
+import { runCli } from './cli.test-support';
 
 describe('environment variables', () => {
   const saved = { rows: process.env.BAYES_PEFT_ORT_ROWS, fast: process.env.BAYES_PEFT_FAST };

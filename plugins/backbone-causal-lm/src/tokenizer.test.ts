@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { HfTokenizer } from '../tokenizer';
-import { describeShared, modelDir } from './shared';
+import { HfTokenizer } from './tokenizer';
+import { describeShared, modelDir } from './shared.test-support';
 
 describeShared('HfTokenizer', () => {
   const json = () => JSON.parse(fs.readFileSync(path.join(modelDir('stories260K'), 'tokenizer.json'), 'utf8'));

@@ -5,14 +5,14 @@ import * as path from 'node:path';
 import { container as rootContainer } from 'tsyringe';
 import { Rng, silentLogger, TOKENS, type RunContext } from '@bayes-peft/core';
 import { readSafetensors, writeSafetensors, tf } from '@bayes-peft/tensor';
-import plugin, { CausalLmOptions } from '../index';
-import { loadCausalLm } from '../load';
-import { ModelLoadError } from '../errors';
-import { describeShared, modelDir, SHARED, useWasm } from './shared';
+import plugin, { CausalLmOptions } from './index';
+import { loadCausalLm } from './load';
+import { ModelLoadError } from './errors';
+import { describeShared, modelDir, SHARED, useWasm } from './shared.test-support';
 
 describe('the plugin object', () => {
   it('is the causal-lm backbone with a documented, strict options schema', () => {
-    const pkg = require('../../package.json');
+    const pkg = require('../package.json');
     expect(plugin).toMatchObject({ kind: 'backbone', name: 'causal-lm', version: pkg.version, packageName: '@bayes-peft/backbone-causal-lm' });
     expect(CausalLmOptions.parse({ path: 'HuggingFaceTB/SmolLM2-135M' })).toEqual({ path: 'HuggingFaceTB/SmolLM2-135M', weights: 'auto' });
     expect(() => CausalLmOptions.parse({ path: 'x', weights: 'gpu' })).toThrow();

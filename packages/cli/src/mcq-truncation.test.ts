@@ -3,8 +3,8 @@ import { loadCausalLm, type CausalLm } from '@bayes-peft/backbone-causal-lm';
 import { PluginRegistry, type McqDataset } from '@bayes-peft/core';
 import { findShared } from '@bayes-peft/fixtures';
 import { instantiateDataset, localRunContext } from '@bayes-peft/mcq';
-import { tempDir } from './helpers';
-import { mcqCases, writeMmluFile } from './mcq-cases';
+import { tempDir } from './cli.test-support';
+import { mcqCases, writeMmluFile } from './mcq-cases.test-support';
 
 // The reference truncates prompts on the right and can cut the answer cue (REFERENCE-SPEC 8 item
 // 22); the backbone's encode keeps the END of an over-long prompt (and BOS), so every dataset's
@@ -21,7 +21,7 @@ d('over-long MCQ prompts keep their answer cue under the backbone encode', () =>
   });
   afterAll(() => backbone?.dispose());
 
-  const registry = new PluginRegistry([path.resolve(__dirname, '..', '..')]);
+  const registry = new PluginRegistry([path.resolve(__dirname, '..')]);
 
   it.each(['arc', 'openbookqa', 'piqa', 'winogrande', 'hellaswag', 'boolq', 'commonsenseqa', 'mmlu'])('%s', async (name) => {
     const c = mcqCases(shared!, mmlu).find((x) => x.plugin === name)!;

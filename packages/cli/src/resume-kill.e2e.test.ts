@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { tempDir, tinyModel } from './helpers';
+import { tempDir, tinyModel } from './cli.test-support';
 
 // A run killed with SIGKILL (no chance to write anything) and started again with the same
 // command resumes from its last checkpoint and ends exactly where an uninterrupted run ends:
@@ -9,7 +9,7 @@ import { tempDir, tinyModel } from './helpers';
 // fresh weight noise at every evaluation, so this holds only if the checkpoint carries the
 // position of every random stream it draws from (issue 10: it resumed to other numbers).
 
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'bayes-peft.js');
+const BIN = path.resolve(__dirname, '..', 'bin', 'bayes-peft.js');
 const STEPS = 60;
 const EVERY = 20; // evaluations and checkpoints after steps 20 and 40
 
@@ -68,7 +68,7 @@ describe('bayes-peft experiment killed with SIGKILL and run again (end to end)',
   let model: string;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(__dirname, '..', '..', 'dist', 'main.js'))) throw new Error('this test runs the CLI from dist/: run `npx tsc -b` in packages/cli first');
+    if (!existsSync(path.join(__dirname, '..', 'dist', 'main.js'))) throw new Error('this test runs the CLI from dist/: run `npx tsc -b` in packages/cli first');
     dir = await tempDir('resume-kill');
     model = await tinyModel(dir);
   });

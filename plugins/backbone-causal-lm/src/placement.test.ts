@@ -1,6 +1,6 @@
 import type { SafetensorsEntry } from '@bayes-peft/tensor';
-import { decidePlacement, HOST_THRESHOLD_BYTES } from '../weights';
-import { useWasm } from './shared';
+import { decidePlacement, HOST_THRESHOLD_BYTES } from './weights';
+import { useWasm } from './shared.test-support';
 
 /** The frozen matrices of a model of Llama-3.2-1B's shapes, as its safetensors header lists them. */
 function llama1b(dtype: 'BF16' | 'F32'): SafetensorsEntry[] {

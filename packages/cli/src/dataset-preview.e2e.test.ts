@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { BUILTIN_PLUGINS } from '@bayes-peft/core';
 import { HfTokenizer } from '@bayes-peft/backbone-causal-lm';
 import { findShared } from '@bayes-peft/fixtures';
-import { completeRunFolders, runCli, tempDir } from './helpers';
+import { completeRunFolders, runCli, tempDir } from './cli.test-support';
 
 const shared = findShared('', 'the dataset preview tests');
 const d = shared ? describe : describe.skip;

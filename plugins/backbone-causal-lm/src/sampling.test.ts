@@ -1,6 +1,6 @@
 import { Rng } from '@bayes-peft/core';
-import { argmax, logProbAt, pickToken } from '../sampling';
-import { leftPad, truncateLeft, unpad } from '../encode';
+import { argmax, logProbAt, pickToken } from './sampling';
+import { leftPad, truncateLeft, unpad } from './encode';
 
 describe('sampling', () => {
   const logits = Float32Array.from([1, 3, 3, 0, -2]);

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { findShared, startMockHub } from '@bayes-peft/fixtures';
-import { runCli, tempDir } from './helpers';
+import { runCli, tempDir } from './cli.test-support';
 
 // `logits` and `generate` against the PyTorch goldens, from a local folder and through a
 // local stand-in for the hub (then offline from its cache).

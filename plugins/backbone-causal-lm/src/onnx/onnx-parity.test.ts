@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { loadCausalLm } from '../load';
 import type { CausalLm } from '../model';
 import { leftPad } from '../encode';
-import { describeShared, maxAbsDiff, MODELS, modelDir, readGolden, useWasm, type Golden } from './shared';
+import { describeShared, maxAbsDiff, MODELS, modelDir, readGolden, useWasm, type Golden } from '../shared.test-support';
 
 /** Acceptance bound against the independent PyTorch float32 forward (as the TensorFlow.js path). */
 const TOL = 1e-4;

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { runExperiment, silentLogger } from '@bayes-peft/core';
 import { findShared } from '@bayes-peft/fixtures';
 import { stringify } from 'yaml';
-import { tempDir } from './helpers';
-import { mcqCases, writeMmluFile } from './mcq-cases';
+import { tempDir } from './cli.test-support';
+import { mcqCases, writeMmluFile } from './mcq-cases.test-support';
 
 // Every multiple-choice dataset through a real run on a real pretrained Llama (stories260K): a
 // few LoRA training steps and a final evaluation, with tiny settings so the whole matrix runs in
@@ -30,7 +30,7 @@ d('an experiment on stories260K over every multiple-choice dataset', () => {
     const file = path.join(dir, 'mcq.yaml');
     await fs.writeFile(file, stringify(spec));
 
-    const summaries = await runExperiment(file, { log: silentLogger, progress: false, searchPaths: [path.resolve(__dirname, '..', '..')] });
+    const summaries = await runExperiment(file, { log: silentLogger, progress: false, searchPaths: [path.resolve(__dirname, '..')] });
     expect(summaries.map((s) => s.dataset)).toEqual(cases.map((c) => c.plugin));
     for (const [i, c] of cases.entries()) {
       const s = summaries[i];
