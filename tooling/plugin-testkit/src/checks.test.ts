@@ -16,7 +16,7 @@ import {
   type ConformanceTarget,
 } from './checks';
 import { loadTinyBackbone } from './tiny-backbone';
-import { PlainLoraWrapper, pluginOf } from './__tests__/plain-lora-wrapper';
+import { PlainLoraWrapper, pluginOf } from './plain-lora-wrapper.test-support';
 
 // Each check must pass a correct wrapper and catch the one defect it is about: the variants of
 // a plain LoRA wrapper below each break one rule of the contract.
