@@ -29,7 +29,7 @@ export const rhoSgdOnlyField = z
   .boolean()
   .default(true)
   .describe(
-    "the reference's optimiser split (REFERENCE-SPEC 4.5, 8 defect 10): AdamW on A, B with the NLL, then SGD(klLr) on A, B, rho with rho's NLL gradient plus pi dKL. false: one optimizer (the plan's) on NLL + pi KL over A, B and rho (rho without weight decay)",
+    "the reference's optimiser split (docs/reference-differences.md row 22): AdamW on A, B with the NLL, then SGD(klLr) on A, B, rho with rho's NLL gradient plus pi dKL. false: one optimizer (the plan's) on NLL + pi KL over A, B and rho (rho without weight decay)",
   );
 
 /** What the shared machinery reads from a plugin's parsed options. */

@@ -6,8 +6,8 @@ import { instantiateDataset, localRunContext } from '@bayes-peft/mcq';
 import { tempDir } from './cli.test-support';
 import { mcqCases, writeMmluFile } from './mcq-cases.test-support';
 
-// The reference truncates prompts on the right and can cut the answer cue (REFERENCE-SPEC 8 item
-// 22); the backbone's encode keeps the END of an over-long prompt (and BOS), so every dataset's
+// The reference truncates prompts on the right and can cut the answer cue (docs/reference-differences.md
+// row 12); the backbone's encode keeps the END of an over-long prompt (and BOS), so every dataset's
 // prompt still ends with its cue, where the class logits are read.
 const shared = findShared('', 'the MCQ truncation tests (stories260K and shared/data)');
 const d = shared ? describe : describe.skip;

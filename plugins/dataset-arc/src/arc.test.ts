@@ -54,7 +54,7 @@ d('ARC over shared/data', () => {
     const [first] = await dataset({ source: challenge(), splits }).load('test');
     expect(first.id).toBe('Mercury_SC_407695');
     expect(first.label).toBe(3);
-    // Template of REFERENCE-SPEC 2.1 with the reference's swapped "{text}) {label}" choices.
+    // The reference's template (docs/methods.md, 'Multiple-choice prompts and targets') with the reference's swapped "{text}) {label}" choices.
     expect(first.prompt).toBe(
       'Return the label of the correct answer for the question below.\n' +
         '\n' +

@@ -14,7 +14,7 @@ export const ArcOptions = z
         swapChoiceFormat: z
           .boolean()
           .default(true)
-          .describe("render each choice as '{text}) {label}' like the reference (a zip-order bug, REFERENCE-SPEC 8 item 22); false = '{label}) {text}'"),
+          .describe("render each choice as '{text}) {label}' like the reference (a zip-order bug, docs/reference-differences.md row 13); false = '{label}) {text}'"),
       })
       .strict()
       .prefault({})

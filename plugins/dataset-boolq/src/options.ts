@@ -21,7 +21,7 @@ export const BoolqOptions = z
           .boolean()
           .default(true)
           .describe(
-            "the reference's targets (REFERENCE-SPEC 2.1, 8 item 22): labels ['True', 'False'] with class = int(answer), so an answer of true is trained on the token 'False' and false on 'True'; false = labels ['False', 'True'] (true on 'True')",
+            "the reference's targets (docs/reference-differences.md row 56): labels ['True', 'False'] with class = int(answer), so an answer of true is trained on the token 'False' and false on 'True'; false = labels ['False', 'True'] (true on 'True')",
           ),
       })
       .strict()

@@ -37,7 +37,7 @@ d('OpenBookQA over shared/data', () => {
     const [first] = await dataset({ source: data! }).load('test');
     expect(first.id).toBe('8-376');
     expect(first.label).toBe(0);
-    // REFERENCE-SPEC 2.1 obqa: "Chioces:" and the swapped "{text}) {label}" choices.
+    // docs/reference-differences.md row 55: "Chioces:" and the swapped "{text}) {label}" choices.
     expect(first.prompt).toBe(
       'Return the label of the correct answer for the question below.\n' +
         '\n' +

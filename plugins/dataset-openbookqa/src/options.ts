@@ -18,7 +18,7 @@ export const OpenBookQaOptions = z
           .boolean()
           .default(true)
           .describe(
-            "the reference's prompt, quirks included (REFERENCE-SPEC 8 item 22): the 'Chioces:' typo and each choice rendered '{text}) {label}' (a zip-order bug); false = 'Choices:' and '{label}) {text}'",
+            "the reference's prompt, quirks included (docs/reference-differences.md row 55): the 'Chioces:' typo and each choice rendered '{text}) {label}' (a zip-order bug); false = 'Choices:' and '{label}) {text}'",
           ),
       })
       .strict()

@@ -21,7 +21,7 @@ export const BlobLaplaceOptions = z
           .boolean()
           .default(false)
           .describe(
-            "the reference's non-reparameterised Laplace sample (REFERENCE-SPEC 8 defect 11): the noise carries no gradient to rho, so rho moves only by the KL. false: reparameterised, the likelihood trains rho too",
+            "the reference's non-reparameterised Laplace sample (docs/reference-differences.md row 64): the noise carries no gradient to rho, so rho moves only by the KL. false: reparameterised, the likelihood trains rho too",
           ),
         gaussianKl: z
           .boolean()

@@ -11,7 +11,7 @@ export const DeepEnsembleOptions = z
       .enum(['probs', 'logits'])
       .default('probs')
       .describe(
-        "how members' predictions combine: 'probs' = mean of the members' softmax probabilities (as every other method); 'logits' = softmax of the mean logits (the reference's deep ensemble, REFERENCE-SPEC 5.1)",
+        "how members' predictions combine: 'probs' = mean of the members' softmax probabilities (as every other method); 'logits' = softmax of the mean logits (the reference's deep ensemble, docs/reference-differences.md row 49)",
       ),
   })
   .strict()
