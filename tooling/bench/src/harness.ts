@@ -1,11 +1,11 @@
 // One model, one process: loads a Hugging Face Llama folder through the causal-lm plugin, attaches
-// BLoB through its plugin in a child container exactly as the runner wires a run, and times
+// BLoB through its plugin in core's run session exactly as the runner wires a run, and times
 // training steps, 10-sample evaluation and a plain forward pass on seeded random prompts.
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
-import { container as rootContainer } from 'tsyringe';
 import { initBackend, tf, type BackendRequest } from '@bayes-peft/tensor';
 import {
+  createRunSession,
   LoraConfigSchema,
   Rng,
   readEnv,
@@ -218,21 +218,22 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
     specDir: process.cwd(),
     hub: { offline: true, cacheDir: readEnv('BAYES_PEFT_CACHE') ?? '', endpoint: 'https://huggingface.co' },
   };
-  // As the runner: a child container with the run context and the LoRA config; plugins register.
-  const container = rootContainer.createChildContainer();
-  container.register(TOKENS.RunContext, { useValue: ctx });
-  container.register(TOKENS.LoraConfig, { useValue: LoraConfigSchema.parse({ ...BENCH_LORA, targets: [...o.loraTargets] }) });
-  causalLm.register(container, causalLm.options.parse({ path: o.dir }));
-  blob.register(container, blob.options.parse({ ...BENCH_BLOB_OPTIONS, evalSamplesFinal: o.evalSamples }));
+  // As the runner: core's run session (the run context, the LoRA config, the plugins registered).
+  const session = createRunSession({
+    context: ctx,
+    lora: LoraConfigSchema.parse({ ...BENCH_LORA, targets: [...o.loraTargets] }),
+    backbone: { plugin: causalLm, options: causalLm.options.parse({ path: o.dir }) },
+    wrapper: { plugin: blob, options: blob.options.parse({ ...BENCH_BLOB_OPTIONS, evalSamplesFinal: o.evalSamples }) },
+  });
+  const { container } = session;
 
   let backbone: Backbone | null = null;
   let wrapper: Wrapper | null = null;
   const batches: McqBatch[] = [];
   try {
     const t0 = performance.now();
-    backbone = await container.resolve(TOKENS.BackboneLoader).load();
+    backbone = await session.loadBackbone();
     const loadMs = performance.now() - t0;
-    container.register(TOKENS.Backbone, { useValue: backbone });
     const bb = backbone;
     say(`loaded in ${loadMs.toFixed(0)} ms (${formatCount(countParameters(bb))} parameters)`);
 
@@ -384,7 +385,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
     disposeBatches(batches);
     wrapper?.dispose();
     backbone?.dispose();
-    container.clearInstances();
+    session.close();
   }
 }
 

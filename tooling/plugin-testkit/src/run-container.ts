@@ -1,6 +1,5 @@
 import * as os from 'node:os';
-import { LoraConfigSchema, Rng, silentLogger, TOKENS, type LoraConfig, type Plugin, type RunContext, type Wrapper } from '@bayes-peft/core';
-import { container as rootContainer } from 'tsyringe';
+import { createRunSession, LoraConfigSchema, Rng, silentLogger, TOKENS, type LoraConfig, type Plugin, type RunContext, type Wrapper } from '@bayes-peft/core';
 
 export interface WrapperSetup {
   /** The wrapper plugin under test (a package's default export, made by definePlugin). */
@@ -22,9 +21,9 @@ export function makeRunContext(seed: number): RunContext {
 }
 
 /**
- * A fresh wrapper resolved exactly as packages/core's runner does it: a child container holding
- * the run context and the LoRA config, the plugin's own `register` with its parsed options, then
- * `resolve(TOKENS.Wrapper)`. So a plugin whose registration or injection is wrong fails here as
+ * A fresh wrapper resolved exactly as packages/core's runner does it: core's `createRunSession`
+ * (a child container holding the run context and the LoRA config, the plugin's own `register`
+ * with its parsed options), then `resolve(TOKENS.Wrapper)`. So a plugin whose registration or injection is wrong fails here as
  * it would in `bayes-peft experiment`. `run` is the run context to inject (default: a fresh one
  * for `seed`); pass one to reach its Rng, as the runner does to checkpoint and resume.
  */
@@ -32,9 +31,6 @@ export function createWrapper(setup: WrapperSetup, seed: number, run: RunContext
   const { plugin } = setup;
   if (plugin.kind !== 'wrapper') throw new Error(`plugin '${plugin.name}' is a ${plugin.kind} plugin, not a wrapper`);
   const options = plugin.options.parse(setup.options ?? {});
-  const container = rootContainer.createChildContainer();
-  container.register(TOKENS.RunContext, { useValue: run });
-  container.register(TOKENS.LoraConfig, { useValue: conformanceLora(setup.lora) });
-  plugin.register(container, options);
+  const { container } = createRunSession({ context: run, lora: conformanceLora(setup.lora), wrapper: { plugin, options } });
   return container.resolve(TOKENS.Wrapper);
 }

@@ -1,8 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { Command, Option } from 'commander';
-import { BUILTIN_PLUGINS, chatTemplateContext, consoleLogger, PLUGIN_KINDS, PluginRegistry, Rng, TOKENS, UserError, type Dataset, type DatasetLoadContext, type RunContext, type SplitRole } from '@bayes-peft/core';
+import { BUILTIN_PLUGINS, chatTemplateContext, consoleLogger, createRunSession, PLUGIN_KINDS, PluginRegistry, Rng, TOKENS, UserError, type Dataset, type DatasetLoadContext, type RunContext, type SplitRole } from '@bayes-peft/core';
 import { HfTokenizer } from '@bayes-peft/backbone-causal-lm';
-import { container as rootContainer } from 'tsyringe';
 import { CLI_SEARCH_PATHS } from '../search-paths';
 import { parsePositiveInt } from './model-options';
 import { parsePluginOptions, planPreview, ROLES } from './preview-options';
@@ -44,9 +43,7 @@ export function datasetPreviewCommand(): Command {
       const plan = planPreview(plugin, opts);
       const options = parsePluginOptions(plugin, plan.options);
       const ctx: RunContext = { seed: 1, rng: new Rng(1), log: consoleLogger, specDir: process.cwd(), hub: { offline: opts.offline ? true : undefined } };
-      const container = rootContainer.createChildContainer();
-      container.register(TOKENS.RunContext, { useValue: ctx });
-      plugin.register(container, options as never);
+      const { container } = createRunSession({ context: ctx, dataset: { plugin, options } });
       if (!container.isRegistered(TOKENS.Dataset)) throw new UserError(`dataset plugin '${plugin.name}' registered no dataset (TOKENS.Dataset)`);
       const dataset: Dataset = container.resolve(TOKENS.Dataset);
       const examples = await dataset.load(plan.role, await loadContext(opts.tokenizer));

@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '@bayes-peft/tensor';
-import { container as rootContainer } from 'tsyringe';
 import { stringify } from 'yaml';
 import type { Backbone, Dataset, McqExample, Metrics, Wrapper } from '../contracts';
 import { RunInterruptedError, SpecError, UserError, type SpecIssue } from '../errors';
@@ -21,6 +20,7 @@ import { resolveEvalEngine } from './eval-engine';
 import { targetTokenIds } from './mcq-batch';
 import { Progress } from './progress';
 import { RUN_FILES, RunFolder } from './run-folder';
+import { createRunSession } from './run-session';
 import { trainingPlan, trainLoop } from './train-loop';
 
 export interface ExperimentOptions {
@@ -152,12 +152,8 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
   const backend = await initBackend(spec.backend, log);
   const rng = new Rng(spec.seed);
   const ctx: RunContext = { seed: spec.seed, rng, log, specDir: loaded.dir, hub: specHubChoices(spec, loaded.dir) };
-  const container = rootContainer.createChildContainer();
-  container.register(TOKENS.RunContext, { useValue: ctx });
-  container.register(TOKENS.LoraConfig, { useValue: spec.lora });
-  plugins.backbone.plugin.register(container, plugins.backbone.options);
-  plugins.dataset.plugin.register(container, plugins.dataset.options);
-  plugins.wrapper.plugin.register(container, plugins.wrapper.options);
+  const session = createRunSession({ context: ctx, lora: spec.lora, ...plugins });
+  const { container } = session;
 
   let backbone: Backbone | null = null;
   let wrapper: Wrapper | null = null;
@@ -165,8 +161,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
   const t0 = Date.now();
   try {
     // Everything that can fail on bad input happens before the run folder exists.
-    backbone = await container.resolve(TOKENS.BackboneLoader).load();
-    container.register(TOKENS.Backbone, { useValue: backbone });
+    backbone = await session.loadBackbone();
     const dataset: Dataset = container.resolve(TOKENS.Dataset);
     if (dataset.kind !== 'mcq') throw new UserError(`dataset '${dataset.name}' is open-ended; this runner evaluates multiple-choice datasets only so far`);
     wrapper = container.resolve(TOKENS.Wrapper);
@@ -272,7 +267,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
     progress.close();
     wrapper?.dispose();
     backbone?.dispose();
-    container.clearInstances();
+    session.close();
   }
 }
 

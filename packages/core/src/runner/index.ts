@@ -8,3 +8,4 @@ export * from './summary-table';
 export * from './calibrate';
 export * from './eval-engine';
 export * from './checkpoint';
+export * from './run-session';
