@@ -2,7 +2,7 @@ import { tf } from '@bayes-peft/tensor';
 import type { EncodedBatch, ForwardContext, GenerateOptions, GenerationResult } from '@bayes-peft/core';
 import { hostBias } from './attention';
 import { maskPositions, unpad } from './encode';
-import type { CausalLm, KvCache } from './model';
+import type { DecodingModel, KvCache } from './decoder-types';
 import type { HostKvCache } from './onnx/onnx-decoder';
 import { logProbAt, pickToken } from './sampling';
 
@@ -12,7 +12,7 @@ import { logProbAt, pickToken } from './sampling';
  * Draws come from `options.ctx.rng` in row order, so a run is reproducible from its seed.
  * `nll` sums -log softmax of the raw logits (before temperature and top-p) of the chosen tokens.
  */
-export async function generate(model: CausalLm, batch: EncodedBatch, options: GenerateOptions): Promise<GenerationResult[]> {
+export async function generate(model: DecodingModel, batch: EncodedBatch, options: GenerateOptions): Promise<GenerationResult[]> {
   return (await generateSamples(model, batch, { ...options, samples: 1 })).map((perSample) => perSample[0]);
 }
 
@@ -29,7 +29,7 @@ export interface SampledGenerateOptions extends GenerateOptions {
  * every sample's sequences (a sample axis in front of the batch), each sample drawing its tokens
  * from its own stream. Finished samples ride along with padding until every row is done.
  */
-export async function generateSamples(model: CausalLm, batch: EncodedBatch, options: SampledGenerateOptions): Promise<GenerationResult[][]> {
+export async function generateSamples(model: DecodingModel, batch: EncodedBatch, options: SampledGenerateOptions): Promise<GenerationResult[][]> {
   const { maxNewTokens, temperature, topP, samples } = options;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
   if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new Error(`generate: temperature must be >= 0, got ${temperature}`);
@@ -118,7 +118,7 @@ class TfjsSteps implements StepEngine {
   private cache: KvCache | null = null;
 
   constructor(
-    private readonly model: CausalLm,
+    private readonly model: DecodingModel,
     private readonly ctx: ForwardContext,
   ) {}
 
@@ -173,7 +173,7 @@ class OnnxSteps implements StepEngine {
   private cache: HostKvCache | null = null;
 
   constructor(
-    private readonly model: CausalLm,
+    private readonly model: DecodingModel,
     private readonly contexts: readonly ForwardContext[],
   ) {}
 

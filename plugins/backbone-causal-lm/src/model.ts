@@ -14,7 +14,8 @@ import { causalBias } from './attention';
 import type { CausalLmConfig } from './config';
 import { batchToTensors, encodeTexts } from './encode';
 import { generate, generateSamples } from './generate';
-import type { LayerCache, RopeInputs } from './layer';
+import type { DecoderInput, DecodingModel, KvCache } from './decoder-types';
+import type { RopeInputs } from './layer';
 import { disposeFrozen, frozenRows, Linear } from './linear';
 import { rmsNorm } from './norm';
 import { OnnxDecoder, type OnnxRunOptions } from './onnx/onnx-decoder';
@@ -22,28 +23,14 @@ import { halfSwapMatrix, inverseFrequencies, RopeTables } from './rope';
 import type { HfTokenizer } from './tokenizer';
 import type { ModelWeights } from './weights';
 
-/** Per-layer keys and values of an incremental decode. */
-export type KvCache = LayerCache[];
-
-/** Inputs of one decoder pass; everything on the device is owned by the caller's tidy. */
-export interface DecoderInput {
-  /** int32 [B, T]. */
-  readonly ids: tf.Tensor2D;
-  /** int32 [B, T] RoPE positions. */
-  readonly positions: tf.Tensor2D;
-  /** A host-side upper bound of `positions`, to size the RoPE tables without a read-back. */
-  readonly maxPosition: number;
-  /** [B, 1, T, Tpast + T] additive attention bias. */
-  readonly bias: tf.Tensor4D;
-  readonly past: KvCache | null;
-}
+export type { KvCache, DecoderInput } from './decoder-types';
 
 /**
  * A Llama-family decoder (Llama 2/3, Mistral, Qwen2) with an adapter site on every projection
  * and on the head. Weights are frozen float32 tensors; adapters installed on `sites()` by a
  * wrapper take part in every forward and generation.
  */
-export class CausalLm implements Backbone {
+export class CausalLm implements Backbone, DecodingModel {
   /** Default `maxLength` of encode() (left truncation). */
   readonly maxSeqLen: number;
   private readonly siteList: readonly Linear[];

@@ -1,6 +1,6 @@
 import type { tf } from '@bayes-peft/tensor';
 import type { Rng } from '../rng';
-import type { EvalEngine, SampledForwardOptions } from './onnx';
+import type { EvalEngine } from './engine';
 import type { Tokenizer } from './tokenizer';
 
 /** The projections of a Llama-family decoder that accept an adapter. */
@@ -135,4 +135,23 @@ export interface Backbone {
    */
   sampledGenerate?(batch: EncodedBatch, options: GenerateOptions & { readonly samples: number; readonly sampleContext: (sample: number) => ForwardContext }): Promise<GenerationResult[][]>;
   dispose(): void;
+}
+
+/** backbone.sampledForward, bound, or an error naming who needed it. */
+export function requireSampledForward(backbone: Backbone, who: string): NonNullable<Backbone['sampledForward']> {
+  if (!backbone.sampledForward) throw new Error(`${who}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
+  return backbone.sampledForward.bind(backbone);
+}
+
+export interface SampledForwardOptions {
+  /** Weight samples; the result is [B, samples, C]. */
+  readonly samples: number;
+  /** Vocabulary columns to read at the last position. */
+  readonly columns: readonly number[];
+  readonly ctx: ForwardContext;
+  /**
+   * The context of sample s's forward, when samples have their own (MC dropout draws each
+   * pass from its own stream); default: every sample draws from `ctx`, one after the other.
+   */
+  readonly sampleContext?: (sample: number) => ForwardContext;
 }

@@ -4,3 +4,4 @@ export * from './dataset';
 export * from './wrapper';
 export * from './evaluator';
 export * from './onnx';
+export * from './engine';

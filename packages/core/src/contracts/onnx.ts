@@ -5,7 +5,7 @@
  * knowing its maths. The graph builder itself lives in @bayes-peft/onnx; this is the part of it
  * an adapter sees.
  */
-import type { Backbone, ForwardContext, LinearSite } from './backbone';
+import type { ForwardContext, LinearSite } from './backbone';
 
 /** A dimension: a fixed size, or a symbolic name ('batch', 'seq', ...) fixed at run time. */
 export type OnnxDim = number | string;
@@ -89,28 +89,4 @@ export interface OnnxAdapter {
 export function isOnnxAdapter(adapter: unknown): adapter is OnnxAdapter {
   const a = adapter as Partial<OnnxAdapter> | null;
   return !!a && typeof a.emitOnnx === 'function' && typeof a.onnxSignature === 'function' && typeof a.onnxShared === 'function' && typeof a.onnxSample === 'function';
-}
-
-/** Which engine runs an evaluation's forward passes. */
-export const EVAL_ENGINES = ['auto', 'tfjs', 'onnxruntime'] as const;
-export type EvalEngineChoice = (typeof EVAL_ENGINES)[number];
-export type EvalEngine = Exclude<EvalEngineChoice, 'auto'>;
-
-/** backbone.sampledForward, bound, or an error naming who needed it. */
-export function requireSampledForward(backbone: Backbone, who: string): NonNullable<Backbone['sampledForward']> {
-  if (!backbone.sampledForward) throw new Error(`${who}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
-  return backbone.sampledForward.bind(backbone);
-}
-
-export interface SampledForwardOptions {
-  /** Weight samples; the result is [B, samples, C]. */
-  readonly samples: number;
-  /** Vocabulary columns to read at the last position. */
-  readonly columns: readonly number[];
-  readonly ctx: ForwardContext;
-  /**
-   * The context of sample s's forward, when samples have their own (MC dropout draws each
-   * pass from its own stream); default: every sample draws from `ctx`, one after the other.
-   */
-  readonly sampleContext?: (sample: number) => ForwardContext;
 }

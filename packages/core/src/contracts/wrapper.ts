@@ -1,7 +1,7 @@
 import type { tf } from '@bayes-peft/tensor';
 import type { OptimizerState } from '../optim/optimizer';
 import type { Backbone, EncodedBatch, GenerateOptions, GenerationResult, TokenBatch } from './backbone';
-import type { EvalEngine } from './onnx';
+import type { EvalEngine } from './engine';
 
 /** A batch of multiple-choice examples ready for the device. Owned by the runner. */
 export interface McqBatch {
