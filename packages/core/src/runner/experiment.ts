@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { initBackend } from '@bayes-peft/tensor';
+import { initBackend, type BackendChoice } from '@bayes-peft/tensor';
 import { stringify } from 'yaml';
-import type { Backbone, Dataset, McqExample, Metrics, Wrapper } from '../contracts';
+import type { Backbone, CalibrationResult, Dataset, McqExample, Metrics, TrainingPlan, Wrapper } from '../contracts';
 import { RunInterruptedError, SpecError, UserError, type SpecIssue } from '../errors';
 import { consoleLogger, type Logger } from '../logger';
 import type { PluginKind } from '../plugin';
@@ -16,11 +16,11 @@ import { calibrateWrapper } from './calibrate';
 import { readCheckpoint, restoreCheckpoint, unresumableReason, writeCheckpoint } from './checkpoint';
 import { environmentInfo } from './env-info';
 import { evaluateMcq, predictionRow } from './evaluate';
-import { resolveEvalEngine } from './eval-engine';
+import { resolveEvalEngine, type EvalEngineDecision } from './eval-engine';
 import { targetTokenIds } from './mcq-batch';
 import { Progress } from './progress';
 import { RUN_FILES, RunFolder } from './run-folder';
-import { createRunSession } from './run-session';
+import { createRunSession, type RunSession } from './run-session';
 import { trainingPlan, trainLoop } from './train-loop';
 
 export interface ExperimentOptions {
@@ -130,144 +130,261 @@ export function specHubChoices(spec: RunSpec, specDir = process.cwd()): HubChoic
   };
 }
 
+/**
+ * One run of a spec, as a sequence of phases: skip it when complete, set it up (everything that
+ * can fail on bad input, before the run folder exists), resume or start the folder, train,
+ * calibrate, evaluate, write the results. A failure marks the folder failed (or interrupted);
+ * the models and the container are freed either way.
+ */
 async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: ExperimentOptions & { log: Logger }): Promise<RunSummary> {
+  const { log } = options;
+  const folder = new RunFolder(path.resolve(run.spec.output, run.spec.name, run.id));
+  const summaryBase = runSummaryBase(run, folder);
+  if (!options.force && (await folder.isComplete())) return skipCompleteRun(folder, summaryBase, log);
+
+  const backend = await initBackend(run.spec.backend, log);
+  const rng = new Rng(run.spec.seed);
+  const ctx: RunContext = { seed: run.spec.seed, rng, log, specDir: loaded.dir, hub: specHubChoices(run.spec, loaded.dir) };
+  const session = createRunSession({ context: ctx, lora: run.spec.lora, ...run.plugins });
+  const models: RunModels = {};
+  const progress = new Progress(log, options.progress === false ? false : undefined);
+  const t0 = Date.now();
+  try {
+    const setup = await setUpRun(session, run, loaded.dir, models, log);
+    const state: RunState = { ...setup, run, folder, rng, log, evalArgs: evalArguments(setup, progress) };
+    const startStep = await resumeOrStartFolder(state, options.force === true);
+    await writeRunRecord(state, backend, [loaded.dir, process.cwd(), ...(options.searchPaths ?? [])]);
+    await trainPhase(state, startStep, options.signal);
+    const calibration = await calibratePhase(state);
+    const metrics = await evaluatePhase(state);
+    await writeResults(state, summaryBase, metrics, calibration, t0);
+    return { ...summaryBase, metrics, skipped: false };
+  } catch (e) {
+    await markStopped(folder, e);
+    throw e;
+  } finally {
+    progress.close();
+    models.wrapper?.dispose();
+    models.backbone?.dispose();
+    session.close();
+  }
+}
+
+/** The loaded models of a run, kept where executeRun's `finally` can free them whatever failed. */
+interface RunModels {
+  backbone?: Backbone;
+  wrapper?: Wrapper;
+}
+
+/** What setUpRun makes: the run's models, its data splits and the choices that follow from them. */
+interface RunSetup {
+  /** The run's spec, with train.steps 0 for a training-free wrapper. */
+  readonly spec: RunSpec;
+  readonly backbone: Backbone;
+  readonly wrapper: Wrapper;
+  readonly train: McqExample[];
+  readonly test: McqExample[];
+  readonly anchor: McqExample[];
+  readonly targetIds: number[];
+  readonly evalEngine: EvalEngineDecision;
+  readonly plan: TrainingPlan;
+}
+
+/** Everything the phases after setUpRun share. */
+interface RunState extends RunSetup {
+  readonly run: PlannedRun;
+  readonly folder: RunFolder;
+  readonly rng: Rng;
+  readonly log: Logger;
+  readonly evalArgs: EvalArgs;
+}
+
+type EvalArgs = Omit<Parameters<typeof evaluateMcq>[0], 'examples' | 'phase'>;
+type RunSummaryBase = Omit<RunSummary, 'metrics' | 'skipped'>;
+
+/** The part of a run's summary known before it runs (what the summary table and results.json name it by). */
+function runSummaryBase(run: PlannedRun, folder: RunFolder): RunSummaryBase {
   const { plugins } = run;
-  let spec = run.spec;
-  const log = options.log;
-  const folder = new RunFolder(path.resolve(spec.output, spec.name, run.id));
-  const summaryBase = {
+  return {
     id: run.id,
     dir: folder.dir,
     wrapper: plugins.wrapper.plugin.name,
     dataset: plugins.dataset.plugin.name,
     model: String(plugins.backbone.options.path ?? plugins.backbone.plugin.name),
-    seed: spec.seed,
+    seed: run.spec.seed,
   };
-  if (!options.force && (await folder.isComplete())) {
-    const results = JSON.parse(await fs.readFile(folder.file(RUN_FILES.results), 'utf8'));
-    log.info(`  complete already (${folder.dir}); skipped. Pass --force to run it again.`);
-    return { ...summaryBase, metrics: results.metrics, skipped: true };
+}
+
+/** A complete run is not run again (without --force): its summary comes from its results.json. */
+async function skipCompleteRun(folder: RunFolder, summaryBase: RunSummaryBase, log: Logger): Promise<RunSummary> {
+  const results = JSON.parse(await fs.readFile(folder.file(RUN_FILES.results), 'utf8'));
+  log.info(`  complete already (${folder.dir}); skipped. Pass --force to run it again.`);
+  return { ...summaryBase, metrics: results.metrics, skipped: true };
+}
+
+/**
+ * Loads the backbone, the dataset's splits and the wrapper, attaches the wrapper (and a given
+ * adapter) and picks the evaluation engine and the training plan. Everything that can fail on bad
+ * input happens here, before the run folder exists, so a bad run leaves no folder behind.
+ */
+async function setUpRun(session: RunSession, run: PlannedRun, specDir: string, models: RunModels, log: Logger): Promise<RunSetup> {
+  let spec = run.spec;
+  const backbone = (models.backbone = await session.loadBackbone());
+  const dataset: Dataset = session.container.resolve(TOKENS.Dataset);
+  if (dataset.kind !== 'mcq') throw new UserError(`dataset '${dataset.name}' is open-ended; this runner evaluates multiple-choice datasets only so far`);
+  const wrapper = (models.wrapper = session.container.resolve(TOKENS.Wrapper));
+  if (wrapper.trainingFree && spec.train.steps > 0) {
+    log.warn(`${wrapper.name} is training-free: train.steps ${spec.train.steps} is ignored (set train.steps: 0 to silence this)`);
+    spec = { ...spec, train: { ...spec.train, steps: 0 } };
   }
+  const train: McqExample[] = spec.train.steps > 0 ? await dataset.load('train') : [];
+  const test = await dataset.load('test');
+  const anchor: McqExample[] = wrapper.calibrate ? await dataset.load('anchor') : [];
+  const targetIds = targetTokenIds(backbone.tokenizer, dataset.labels);
+  wrapper.attach(backbone);
+  if (spec.adapter) await wrapper.load(path.resolve(specDir, spec.adapter));
 
-  const backend = await initBackend(spec.backend, log);
-  const rng = new Rng(spec.seed);
-  const ctx: RunContext = { seed: spec.seed, rng, log, specDir: loaded.dir, hub: specHubChoices(spec, loaded.dir) };
-  const session = createRunSession({ context: ctx, lora: spec.lora, ...plugins });
-  const { container } = session;
+  const evalEngine = resolveEvalEngine(spec.eval.engine, wrapper, backbone);
+  log.info(`  evaluation engine: ${evalEngine.engine} (${evalEngine.why})`);
 
-  let backbone: Backbone | null = null;
-  let wrapper: Wrapper | null = null;
-  const progress = new Progress(log, options.progress === false ? false : undefined);
-  const t0 = Date.now();
-  try {
-    // Everything that can fail on bad input happens before the run folder exists.
-    backbone = await session.loadBackbone();
-    const dataset: Dataset = container.resolve(TOKENS.Dataset);
-    if (dataset.kind !== 'mcq') throw new UserError(`dataset '${dataset.name}' is open-ended; this runner evaluates multiple-choice datasets only so far`);
-    wrapper = container.resolve(TOKENS.Wrapper);
-    if (wrapper.trainingFree && spec.train.steps > 0) {
-      log.warn(`${wrapper.name} is training-free: train.steps ${spec.train.steps} is ignored (set train.steps: 0 to silence this)`);
-      spec = { ...spec, train: { ...spec.train, steps: 0 } };
-    }
-    const train: McqExample[] = spec.train.steps > 0 ? await dataset.load('train') : [];
-    const test = await dataset.load('test');
-    const anchor: McqExample[] = wrapper.calibrate ? await dataset.load('anchor') : [];
-    const targetIds = targetTokenIds(backbone.tokenizer, dataset.labels);
-    wrapper.attach(backbone);
-    if (spec.adapter) await wrapper.load(path.resolve(loaded.dir, spec.adapter));
+  const plan = trainingPlan(spec, train.length);
+  if (spec.train.steps > 0) wrapper.prepare(plan);
+  return { spec, backbone, wrapper, train, test, anchor, targetIds, evalEngine, plan };
+}
 
-    const evalEngine = resolveEvalEngine(spec.eval.engine, wrapper, backbone);
-    log.info(`  evaluation engine: ${evalEngine.engine} (${evalEngine.why})`);
+/** The arguments every evaluation of the run shares (intermediate and final). */
+function evalArguments(setup: RunSetup, progress: Progress): EvalArgs {
+  const { spec } = setup;
+  return {
+    wrapper: setup.wrapper,
+    backbone: setup.backbone,
+    targetIds: setup.targetIds,
+    batchSize: spec.eval.batchSize ?? spec.train.batchSize,
+    maxSeqLen: spec.train.maxSeqLen,
+    bins: spec.eval.bins,
+    dropLast: spec.eval.dropLast,
+    engine: setup.evalEngine.engine,
+    progress,
+  };
+}
 
-    const plan = trainingPlan(spec, train.length);
-    if (spec.train.steps > 0) wrapper.prepare(plan);
-    const resumeStep = options.force ? 0 : await resumeFromCheckpoint(wrapper, rng, folder, spec.train.steps, log);
-    if (resumeStep === 0) {
-      await fs.mkdir(folder.dir, { recursive: true });
-      await folder.reset();
-    }
-    await folder.setState('running');
-    await folder.writeText(RUN_FILES.spec, resolvedSpecYaml(run));
-    const env = await environmentInfo({
-      backend: backend.name,
-      backendReasons: backend.reasons,
-      seed: spec.seed,
-      packages: ['@bayes-peft/core', '@bayes-peft/tensor', ...new Set([plugins.backbone, plugins.dataset, plugins.wrapper].map((p) => p.plugin.packageName ?? p.ref))],
-      searchPaths: [loaded.dir, process.cwd(), ...(options.searchPaths ?? [])],
-    });
-    await folder.writeJson(RUN_FILES.env, { ...env, evalEngine, run: run.id, assignment: run.assignment });
+/**
+ * Resume: an interrupted run continues from its last checkpoint (unless `force`); otherwise its
+ * folder is emptied for a fresh start. Returns the step training starts from.
+ */
+async function resumeOrStartFolder(state: RunState, force: boolean): Promise<number> {
+  const { folder } = state;
+  const resumeStep = force ? 0 : await resumeFromCheckpoint(state.wrapper, state.rng, folder, state.spec.train.steps, state.log);
+  if (resumeStep === 0) {
+    await fs.mkdir(folder.dir, { recursive: true });
+    await folder.reset();
+  }
+  await folder.setState('running');
+  return resumeStep;
+}
 
-    const evalArgs = {
-      wrapper,
-      backbone,
-      targetIds,
-      batchSize: spec.eval.batchSize ?? spec.train.batchSize,
-      maxSeqLen: spec.train.maxSeqLen,
-      bins: spec.eval.bins,
-      dropLast: spec.eval.dropLast,
-      engine: evalEngine.engine,
-      progress,
-    };
-    if (spec.train.steps > 0) {
-      log.info(`  training: ${plan.totalSteps} steps of ${plan.batchSize} (${train.length} examples, ${plan.stepsPerEpoch} steps/epoch), test: ${test.length} examples`);
-    }
-    const w = wrapper;
-    await trainLoop({
-      wrapper: w,
-      backbone,
-      examples: train,
-      targetIds,
-      spec,
-      plan,
-      rng: rng.child('data-order'),
-      progress,
-      startStep: resumeStep,
-      signal: options.signal,
-      hooks: {
-        onLog: (step, epoch, result) => folder.appendJsonl(RUN_FILES.metrics, { phase: 'train', step, epoch, ...result }),
-        onEval: async (step) => {
-          const { metrics } = await evaluateMcq({ ...evalArgs, examples: test, phase: 'intermediate' });
-          await folder.appendJsonl(RUN_FILES.metrics, { phase: 'eval', step, ...metrics });
-          log.info(`  step ${step}: ${formatMetrics(metrics)}`);
-        },
-        onCheckpoint: (step) => saveCheckpoint(w, rng, folder, step),
+/** The run folder's record of what ran where: the resolved spec, and env.json (versions, backend, engine). */
+async function writeRunRecord(state: RunState, backend: BackendChoice, searchPaths: string[]): Promise<void> {
+  const { run, folder } = state;
+  const { plugins } = run;
+  await folder.writeText(RUN_FILES.spec, resolvedSpecYaml(run));
+  const env = await environmentInfo({
+    backend: backend.name,
+    backendReasons: backend.reasons,
+    seed: state.spec.seed,
+    packages: ['@bayes-peft/core', '@bayes-peft/tensor', ...new Set([plugins.backbone, plugins.dataset, plugins.wrapper].map((p) => p.plugin.packageName ?? p.ref))],
+    searchPaths,
+  });
+  await folder.writeJson(RUN_FILES.env, { ...env, evalEngine: state.evalEngine, run: run.id, assignment: run.assignment });
+}
+
+/**
+ * Train: the training loop from `startStep`, logging to metrics.jsonl, evaluating on the test
+ * split every eval.every steps and checkpointing, so a stopped run can resume.
+ */
+async function trainPhase(state: RunState, startStep: number, signal: AbortSignal | undefined): Promise<void> {
+  const { spec, plan, train, test, folder, log, wrapper, rng } = state;
+  if (spec.train.steps > 0) {
+    log.info(`  training: ${plan.totalSteps} steps of ${plan.batchSize} (${train.length} examples, ${plan.stepsPerEpoch} steps/epoch), test: ${test.length} examples`);
+  }
+  await trainLoop({
+    wrapper,
+    backbone: state.backbone,
+    examples: train,
+    targetIds: state.targetIds,
+    spec,
+    plan,
+    rng: rng.child('data-order'),
+    progress: state.evalArgs.progress,
+    startStep,
+    signal,
+    hooks: {
+      onLog: (step, epoch, result) => folder.appendJsonl(RUN_FILES.metrics, { phase: 'train', step, epoch, ...result }),
+      onEval: async (step) => {
+        const { metrics } = await evaluateMcq({ ...state.evalArgs, examples: test, phase: 'intermediate' });
+        await folder.appendJsonl(RUN_FILES.metrics, { phase: 'eval', step, ...metrics });
+        log.info(`  step ${step}: ${formatMetrics(metrics)}`);
       },
-    });
-    // Wrappers that fit something on held-out data (TFB's noise scale) do it before the final evaluation.
-    const calibration = await calibrateWrapper({ wrapper, backbone, examples: anchor, targetIds, batchSize: evalArgs.batchSize, maxSeqLen: spec.train.maxSeqLen, engine: evalEngine.engine });
-    if (calibration) {
-      for (const [index, entry] of calibration.log.entries()) {
-        await folder.appendJsonl(RUN_FILES.metrics, { phase: 'calibrate', step: spec.train.steps, index, ...entry });
-      }
-      await folder.appendJsonl(RUN_FILES.metrics, { phase: 'calibrated', step: spec.train.steps, ...calibration.summary });
+      onCheckpoint: (step) => saveCheckpoint(wrapper, rng, folder, step),
+    },
+  });
+}
+
+/**
+ * Calibrate: wrappers that fit something on held-out data (TFB's noise scale) do it on the
+ * anchor split before the final evaluation; its log goes to metrics.jsonl. Null for the others.
+ */
+async function calibratePhase(state: RunState): Promise<CalibrationResult | null> {
+  const { spec, folder } = state;
+  const calibration = await calibrateWrapper({
+    wrapper: state.wrapper,
+    backbone: state.backbone,
+    examples: state.anchor,
+    targetIds: state.targetIds,
+    batchSize: state.evalArgs.batchSize,
+    maxSeqLen: spec.train.maxSeqLen,
+    engine: state.evalEngine.engine,
+  });
+  if (calibration) {
+    for (const [index, entry] of calibration.log.entries()) {
+      await folder.appendJsonl(RUN_FILES.metrics, { phase: 'calibrate', step: spec.train.steps, index, ...entry });
     }
-    const { records, metrics } = await evaluateMcq({ ...evalArgs, examples: test, phase: 'final' });
-    await folder.appendJsonl(RUN_FILES.metrics, { phase: 'final', step: spec.train.steps, ...metrics });
-    await folder.writeJsonl(RUN_FILES.predictions, records.map(predictionRow));
-    const results = {
-      ...summaryBase,
-      dir: undefined,
-      run: run.id,
-      metrics,
-      steps: spec.train.steps,
-      ...(calibration ? { calibration: calibration.summary } : {}),
-      elapsedSeconds: (Date.now() - t0) / 1000,
-      assignment: run.assignment,
-    };
-    await folder.writeJson(RUN_FILES.results, results);
-    await folder.setState('complete');
-    log.info(`  ${formatMetrics(metrics)}  -> ${folder.dir}`);
-    return { ...summaryBase, metrics, skipped: false };
-  } catch (e) {
-    if (await fs.access(folder.dir).then(() => true, () => false)) {
-      await folder.setState(e instanceof RunInterruptedError ? 'interrupted' : 'failed', { error: (e as Error).message });
-    }
-    throw e;
-  } finally {
-    progress.close();
-    wrapper?.dispose();
-    backbone?.dispose();
-    session.close();
+    await folder.appendJsonl(RUN_FILES.metrics, { phase: 'calibrated', step: spec.train.steps, ...calibration.summary });
+  }
+  return calibration;
+}
+
+/** Evaluate: the final, weight-sampled evaluation on the test split; its metrics and every prediction are written. */
+async function evaluatePhase(state: RunState): Promise<Metrics> {
+  const { folder } = state;
+  const { records, metrics } = await evaluateMcq({ ...state.evalArgs, examples: state.test, phase: 'final' });
+  await folder.appendJsonl(RUN_FILES.metrics, { phase: 'final', step: state.spec.train.steps, ...metrics });
+  await folder.writeJsonl(RUN_FILES.predictions, records.map(predictionRow));
+  return metrics;
+}
+
+/** Write: results.json, then the folder is marked complete (what a later run skips on). */
+async function writeResults(state: RunState, summaryBase: RunSummaryBase, metrics: Metrics, calibration: CalibrationResult | null, t0: number): Promise<void> {
+  const { run, folder } = state;
+  const results = {
+    ...summaryBase,
+    dir: undefined,
+    run: run.id,
+    metrics,
+    steps: state.spec.train.steps,
+    ...(calibration ? { calibration: calibration.summary } : {}),
+    elapsedSeconds: (Date.now() - t0) / 1000,
+    assignment: run.assignment,
+  };
+  await folder.writeJson(RUN_FILES.results, results);
+  await folder.setState('complete');
+  state.log.info(`  ${formatMetrics(metrics)}  -> ${folder.dir}`);
+}
+
+/** A run that threw after its folder existed is marked there, interrupted (resumable) or failed, with the error. */
+async function markStopped(folder: RunFolder, e: unknown): Promise<void> {
+  if (await fs.access(folder.dir).then(() => true, () => false)) {
+    await folder.setState(e instanceof RunInterruptedError ? 'interrupted' : 'failed', { error: (e as Error).message });
   }
 }
 
