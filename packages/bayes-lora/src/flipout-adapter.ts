@@ -16,7 +16,8 @@
  * step, docs/reference-differences.md rows 26, 27.)
  */
 import { tf } from '@bayes-peft/tensor';
-import { onnxUnitAxes, type Adapter, type ForwardContext, type OnnxAdapter, type OnnxFeed, type OnnxGraphBuilder, type OnnxSiteInfo, type Rng } from '@bayes-peft/core';
+import type { Adapter, ForwardContext, Rng } from '@bayes-peft/core';
+import { onnxUnitAxes, type OnnxAdapter, type OnnxFeed, type OnnxGraphBuilder, type OnnxSiteInfo } from '@bayes-peft/onnx';
 import { declareLoraInputs, emitLoraDown, emitLoraUp, loraOnnxFeeds, transposeHost, type LoraAdapter } from '@bayes-peft/lora';
 import { gaussianNoise, randomSignBytes, randomSigns, type NoiseFamily } from './noise';
 import { sigmaFromRho } from './sigma';

@@ -1,5 +1,6 @@
 import { tf } from '@bayes-peft/tensor';
-import type { Adapter, ForwardContext, LinearSite, OnnxAdapter, OnnxFeed, OnnxGraphBuilder, OnnxSiteInfo, Rng } from '@bayes-peft/core';
+import type { Adapter, ForwardContext, LinearSite, Rng } from '@bayes-peft/core';
+import type { OnnxAdapter, OnnxFeed, OnnxGraphBuilder, OnnxSiteInfo } from '@bayes-peft/onnx';
 
 export interface LoraShape {
   readonly r: number;

@@ -4,7 +4,7 @@
  * named after a counter, so emitters never collide. Only what our exports need is modelled.
  */
 import { onnx } from 'onnx-proto';
-import type { OnnxAttribute, OnnxDim, OnnxGraphBuilder } from '@bayes-peft/core';
+import type { OnnxAttribute, OnnxDim, OnnxGraphBuilder } from './adapter';
 
 /**
  * Opset 26 for BitCast, which lets a graph take bfloat16 weights as the raw uint16 bits that

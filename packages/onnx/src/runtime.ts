@@ -6,7 +6,8 @@
  * where that download cannot happen npm leaves the package out instead of failing the install.
  * `ONNXRUNTIME_NODE_INSTALL=skip` at install keeps its CPU build without the download.
  */
-import { readEnv, type OnnxFeed } from '@bayes-peft/core';
+import { readEnv } from '@bayes-peft/core';
+import type { OnnxFeed } from './adapter';
 
 type Ort = typeof import('onnxruntime-node');
 

@@ -1,4 +1,5 @@
-import { onnxUnitAxes, type Adapter, type ForwardContext, type OnnxAdapter, type OnnxFeed, type OnnxGraphBuilder, type OnnxSiteInfo } from '@bayes-peft/core';
+import type { Adapter, ForwardContext } from '@bayes-peft/core';
+import { onnxUnitAxes, type OnnxAdapter, type OnnxFeed, type OnnxGraphBuilder, type OnnxSiteInfo } from '@bayes-peft/onnx';
 import { emitLoraUp, loraOnnxFeeds, type LoraAdapter } from '@bayes-peft/lora';
 import type { tf } from '@bayes-peft/tensor';
 

@@ -1,5 +1,6 @@
 import { tf } from '@bayes-peft/tensor';
-import { onnxUnitAxes, type Adapter, type ForwardContext, type OnnxAdapter, type OnnxFeed, type OnnxGraphBuilder, type OnnxSiteInfo, type Rng } from '@bayes-peft/core';
+import type { Adapter, ForwardContext, Rng } from '@bayes-peft/core';
+import { onnxUnitAxes, type OnnxAdapter, type OnnxFeed, type OnnxGraphBuilder, type OnnxSiteInfo } from '@bayes-peft/onnx';
 import { declareLoraInputs, emitLoraDown, emitLoraUp, loraOnnxFeeds, type LoraAdapter } from '@bayes-peft/lora';
 import { applySequenceMask, invertedDropout, keepMaskBytes, sequenceKeepMask } from './dropout-math';
 

@@ -3,5 +3,4 @@ export * from './backbone';
 export * from './dataset';
 export * from './wrapper';
 export * from './evaluator';
-export * from './onnx';
 export * from './engine';

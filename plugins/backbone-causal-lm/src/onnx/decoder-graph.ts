@@ -14,8 +14,7 @@
  * loading), in their stored layout (Gemm's transB reads W [out, in] as it is).
  */
 import { tf, type HostMatrix } from '@bayes-peft/tensor';
-import { isOnnxAdapter, type OnnxDim, type OnnxSiteInfo } from '@bayes-peft/core';
-import { GraphBuilder, ONNX_TYPE } from '@bayes-peft/onnx';
+import { isOnnxAdapter, type OnnxDim, type OnnxSiteInfo, GraphBuilder, ONNX_TYPE } from '@bayes-peft/onnx';
 import type { CausalLmConfig } from '../config';
 import type { DecoderLayer } from '../layer';
 import type { Frozen, Linear } from '../linear';

@@ -3,8 +3,8 @@
  * output kind and adapter layout, and feeds it a batch, the adapters' inputs and the weights.
  */
 import { hostView, tf } from '@bayes-peft/tensor';
-import { isOnnxAdapter, readEnv, type ForwardContext, type OnnxFeed, type TokenBatch } from '@bayes-peft/core';
-import { OnnxSession, onnxRuntimeUnavailable } from '@bayes-peft/onnx';
+import { readEnv, type ForwardContext, type TokenBatch } from '@bayes-peft/core';
+import { isOnnxAdapter, type OnnxFeed, OnnxSession, onnxRuntimeUnavailable } from '@bayes-peft/onnx';
 import { hostBiasValues } from '../attention';
 import type { CausalLmConfig } from '../config';
 import type { Linear } from '../linear';
