@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { BUILTIN_PLUGINS } from '@bayes-peft/core';
+import { BUILTIN_PLUGINS } from './builtin-plugins';
 import { HfTokenizer } from '@bayes-peft/backbone-causal-lm';
 import { findShared } from '@bayes-peft/fixtures';
 import { completeRunFolders, runCli, tempDir } from './cli.test-support';

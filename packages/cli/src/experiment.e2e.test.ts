@@ -113,12 +113,13 @@ describe('bayes-peft experiment (end to end)', () => {
 
   it('resumes an interrupted run from its checkpoint and ends where an uninterrupted run ends', async () => {
     const { runExperiment, silentLogger } = await import('@bayes-peft/core');
+    const { BUILTIN_PLUGINS } = await import('./builtin-plugins');
     const file = path.join(dir, 'resume.yaml');
     await fs.writeFile(file, spec(model, path.join(dir, 'runs-resume')).replace(/matrix:[\s\S]*$/, 'wrapper: mle\n'));
     const controller = new AbortController();
     const log = { ...silentLogger, info: (m: string) => (m.includes('step 3:') ? controller.abort() : undefined) };
     // The intermediate evaluation at step 3 logs "step 3: ..."; abort there.
-    await expect(runExperiment(file, { log, progress: false, signal: controller.signal, searchPaths: [path.resolve(__dirname, '..')] })).rejects.toThrow(
+    await expect(runExperiment(file, { log, progress: false, signal: controller.signal, searchPaths: [path.resolve(__dirname, '..')], builtinPlugins: BUILTIN_PLUGINS })).rejects.toThrow(
       /interrupted after step 3 of 6/,
     );
     const run = path.join(dir, 'runs-resume', 'e2e', 'mle-toy-seed3');
@@ -126,7 +127,7 @@ describe('bayes-peft experiment (end to end)', () => {
     expect(JSON.parse(await fs.readFile(path.join(run, 'status.json'), 'utf8')).state).toBe('interrupted');
 
     const lines: string[] = [];
-    const resumed = await runExperiment(file, { log: { ...silentLogger, info: (m) => lines.push(m) }, progress: false, searchPaths: [path.resolve(__dirname, '..')] });
+    const resumed = await runExperiment(file, { log: { ...silentLogger, info: (m) => lines.push(m) }, progress: false, searchPaths: [path.resolve(__dirname, '..')], builtinPlugins: BUILTIN_PLUGINS });
     expect(lines.join('\n')).toMatch(/resuming from the checkpoint at step 3 of 6/);
     const uninterrupted = JSON.parse(await fs.readFile(path.join(dir, 'runs', 'e2e', 'mle-toy-seed3', 'results.json'), 'utf8'));
     expect(resumed[0].metrics).toEqual(uninterrupted.metrics);

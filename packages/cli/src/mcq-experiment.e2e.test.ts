@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { runExperiment, silentLogger } from '@bayes-peft/core';
 import { findShared } from '@bayes-peft/fixtures';
 import { stringify } from 'yaml';
+import { BUILTIN_PLUGINS } from './builtin-plugins';
 import { tempDir } from './cli.test-support';
 import { mcqCases, writeMmluFile } from './mcq-cases.test-support';
 
@@ -30,7 +31,7 @@ d('an experiment on stories260K over every multiple-choice dataset', () => {
     const file = path.join(dir, 'mcq.yaml');
     await fs.writeFile(file, stringify(spec));
 
-    const summaries = await runExperiment(file, { log: silentLogger, progress: false, searchPaths: [path.resolve(__dirname, '..')] });
+    const summaries = await runExperiment(file, { log: silentLogger, progress: false, searchPaths: [path.resolve(__dirname, '..')], builtinPlugins: BUILTIN_PLUGINS });
     expect(summaries.map((s) => s.dataset)).toEqual(cases.map((c) => c.plugin));
     for (const [i, c] of cases.entries()) {
       const s = summaries[i];

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { loadCausalLm, type CausalLm } from '@bayes-peft/backbone-causal-lm';
 import { PluginRegistry, type McqDataset } from '@bayes-peft/core';
+import { BUILTIN_PLUGINS } from './builtin-plugins';
 import { findShared } from '@bayes-peft/fixtures';
 import { instantiateDataset, localRunContext } from '@bayes-peft/mcq';
 import { tempDir } from './cli.test-support';
@@ -21,7 +22,7 @@ d('over-long MCQ prompts keep their answer cue under the backbone encode', () =>
   });
   afterAll(() => backbone?.dispose());
 
-  const registry = new PluginRegistry([path.resolve(__dirname, '..')]);
+  const registry = new PluginRegistry([path.resolve(__dirname, '..')], BUILTIN_PLUGINS);
 
   it.each(['arc', 'openbookqa', 'piqa', 'winogrande', 'hellaswag', 'boolq', 'commonsenseqa', 'mmlu'])('%s', async (name) => {
     const c = mcqCases(shared!, mmlu).find((x) => x.plugin === name)!;

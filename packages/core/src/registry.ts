@@ -2,34 +2,11 @@ import * as path from 'node:path';
 import { UserError } from './errors';
 import { isPlugin, PLUGIN_KINDS, type Plugin, type PluginKind } from './plugin';
 
-/** Short names a spec may use for the plugins this project publishes. */
-export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
-  backbone: { 'causal-lm': '@bayes-peft/backbone-causal-lm' },
-  wrapper: {
-    mle: '@bayes-peft/wrapper-mle',
-    blob: '@bayes-peft/wrapper-blob',
-    map: '@bayes-peft/wrapper-map',
-    'mc-dropout': '@bayes-peft/wrapper-mc-dropout',
-    'deep-ensemble': '@bayes-peft/wrapper-deep-ensemble',
-    'blob-laplace': '@bayes-peft/wrapper-blob-laplace',
-    tfb: '@bayes-peft/wrapper-tfb',
-  },
-  dataset: {
-    arc: '@bayes-peft/dataset-arc',
-    toy: '@bayes-peft/dataset-toy',
-    openbookqa: '@bayes-peft/dataset-openbookqa',
-    piqa: '@bayes-peft/dataset-piqa',
-    winogrande: '@bayes-peft/dataset-winogrande',
-    hellaswag: '@bayes-peft/dataset-hellaswag',
-    boolq: '@bayes-peft/dataset-boolq',
-    commonsenseqa: '@bayes-peft/dataset-commonsenseqa',
-    mmlu: '@bayes-peft/dataset-mmlu',
-    triviaqa: '@bayes-peft/dataset-triviaqa',
-    truthfulqa: '@bayes-peft/dataset-truthfulqa',
-  },
-  evaluator: {},
-  judge: {},
-};
+/**
+ * Short names a spec may use for plugins, per kind: short name -> npm package name. Core knows
+ * none itself; the CLI passes the ones this project publishes (packages/cli/src/builtin-plugins.ts).
+ */
+export type BuiltinPlugins = { readonly [K in PluginKind]?: Readonly<Record<string, string>> };
 
 export interface ResolvedPlugin {
   readonly plugin: Plugin;
@@ -39,20 +16,24 @@ export interface ResolvedPlugin {
 }
 
 /**
- * Turns a spec's plugin reference into a plugin object: a built-in short name (`blob`), an npm
- * package name (`@someone/bayes-peft-wrapper-x`), or a local path (`./my-wrapper`). Packages
- * resolve from the spec's folder, the working directory, then the CLI's own installation.
+ * Turns a spec's plugin reference into a plugin object: a built-in short name (`blob`, one of
+ * `builtins`), an npm package name (`@someone/bayes-peft-wrapper-x`), or a local path
+ * (`./my-wrapper`). Packages resolve from the spec's folder, then `searchPaths` (the working
+ * directory, the CLI's own installation).
  */
 export class PluginRegistry {
   private readonly cache = new Map<string, ResolvedPlugin>();
 
-  constructor(private readonly searchPaths: readonly string[] = [process.cwd()]) {}
+  constructor(
+    private readonly searchPaths: readonly string[],
+    private readonly builtins: BuiltinPlugins,
+  ) {}
 
   resolve(kind: PluginKind, ref: string, fromDir: string = process.cwd()): ResolvedPlugin {
     const key = `${kind}:${ref}:${fromDir}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const builtin = BUILTIN_PLUGINS[kind][ref];
+    const builtin = this.builtinsOf(kind)[ref];
     const isPath = ref.startsWith('.') || path.isAbsolute(ref);
     const request = builtin ?? (isPath ? path.resolve(fromDir, ref) : ref);
     let mod: unknown;
@@ -78,7 +59,7 @@ export class PluginRegistry {
 
   /** Built-in short names of a kind whose package is installed. */
   known(kind: PluginKind, fromDir: string = process.cwd()): string[] {
-    return Object.entries(BUILTIN_PLUGINS[kind])
+    return Object.entries(this.builtinsOf(kind))
       .filter(([, pkg]) => this.installed(pkg, fromDir))
       .map(([name]) => name);
   }
@@ -88,6 +69,11 @@ export class PluginRegistry {
     const out: ResolvedPlugin[] = [];
     for (const kind of PLUGIN_KINDS) for (const name of this.known(kind, fromDir)) out.push(this.resolve(kind, name, fromDir));
     return out;
+  }
+
+  /** The short names of a kind; none when the map leaves the kind out. */
+  private builtinsOf(kind: PluginKind): Readonly<Record<string, string>> {
+    return this.builtins[kind] ?? {};
   }
 
   private installed(pkg: string, fromDir: string): boolean {

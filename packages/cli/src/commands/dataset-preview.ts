@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { Command, Option } from 'commander';
-import { BUILTIN_PLUGINS, chatTemplateContext, consoleLogger, createRunSession, PLUGIN_KINDS, PluginRegistry, Rng, TOKENS, UserError, type Dataset, type DatasetLoadContext, type RunContext, type SplitRole } from '@bayes-peft/core';
+import { chatTemplateContext, consoleLogger, createRunSession, PLUGIN_KINDS, Rng, TOKENS, UserError, type Dataset, type DatasetLoadContext, type RunContext, type SplitRole } from '@bayes-peft/core';
 import { HfTokenizer } from '@bayes-peft/backbone-causal-lm';
-import { CLI_SEARCH_PATHS } from '../search-paths';
+import { BUILTIN_PLUGINS, cliPluginRegistry } from '../builtin-plugins';
 import { parsePositiveInt } from './model-options';
 import { parsePluginOptions, planPreview, ROLES } from './preview-options';
 import { previewExamples, previewJson, previewText } from './preview-output';
@@ -34,7 +34,7 @@ export function datasetPreviewCommand(): Command {
     .option('--offline', 'use only the local hub cache')
     .option('--json', 'print {"rows": N, "examples": [...]} only', false)
     .action(async (name: string, opts: PreviewCliOptions) => {
-      const registry = new PluginRegistry([process.cwd(), ...CLI_SEARCH_PATHS]);
+      const registry = cliPluginRegistry();
       const otherKind = PLUGIN_KINDS.find((k) => k !== 'dataset' && BUILTIN_PLUGINS[k][name] !== undefined);
       if (otherKind && BUILTIN_PLUGINS.dataset[name] === undefined) {
         throw new UserError(`'${name}' is a ${otherKind} plugin, not a dataset; dataset plugins: ${registry.known('dataset').join(', ')}`);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { runExperiment, summaryTable } from '@bayes-peft/core';
+import { BUILTIN_PLUGINS } from '../builtin-plugins';
 import { CLI_SEARCH_PATHS } from '../search-paths';
 
 export function experimentCommand(): Command {
@@ -21,7 +22,7 @@ export function experimentCommand(): Command {
       process.on('SIGINT', onSigint);
       let runs;
       try {
-        runs = await runExperiment(spec, { force: opts.force, progress: opts.progress, searchPaths: CLI_SEARCH_PATHS, signal: controller.signal });
+        runs = await runExperiment(spec, { force: opts.force, progress: opts.progress, searchPaths: CLI_SEARCH_PATHS, builtinPlugins: BUILTIN_PLUGINS, signal: controller.signal });
       } finally {
         process.off('SIGINT', onSigint);
       }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { EvalSchema, envMarkdown, HubSchema, LoraConfigSchema, PluginRegistry, RunSpecSchema, TrainSchema, UserError, describeOptions, optionsMarkdown, PLUGIN_KINDS, type PluginKind } from '@bayes-peft/core';
+import { EvalSchema, envMarkdown, HubSchema, LoraConfigSchema, RunSpecSchema, TrainSchema, UserError, describeOptions, optionsMarkdown, PLUGIN_KINDS, type PluginKind } from '@bayes-peft/core';
 import { z } from 'zod';
-import { CLI_SEARCH_PATHS } from '../search-paths';
+import { cliPluginRegistry } from '../builtin-plugins';
 import { ENVIRONMENT_INTRO, RUN_SPEC_INTRO } from './run-spec-intro';
 
 export function optionsCommand(): Command {
@@ -18,7 +18,7 @@ export function optionsCommand(): Command {
         process.stdout.write(coreSections());
         return;
       }
-      const registry = new PluginRegistry([process.cwd(), ...CLI_SEARCH_PATHS]);
+      const registry = cliPluginRegistry();
       for (const kind of PLUGIN_KINDS) {
         if (registry.known(kind).includes(name) || kind === guessKind(name)) {
           const { plugin } = registry.resolve(kind, name);
@@ -56,7 +56,7 @@ function coreSections(): string {
 
 /** docs/run-spec.md: generated, so it always lists every option with its default. */
 export function runSpecDoc(): string {
-  const registry = new PluginRegistry([process.cwd(), ...CLI_SEARCH_PATHS]);
+  const registry = cliPluginRegistry();
   const parts = [RUN_SPEC_INTRO, ENVIRONMENT_INTRO, envMarkdown(), '## The spec\'s own sections\n', coreSections(), '\n## Plugin options\n'];
   parts.push('Each plugin validates its `options:` with its own schema; unknown keys are errors.\n');
   for (const { plugin } of registry.listInstalled()) {

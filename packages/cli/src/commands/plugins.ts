@@ -1,13 +1,12 @@
 import { Command } from 'commander';
-import { PluginRegistry } from '@bayes-peft/core';
-import { CLI_SEARCH_PATHS } from '../search-paths';
+import { cliPluginRegistry } from '../builtin-plugins';
 
 export function pluginsCommand(): Command {
   return new Command('plugins')
     .description('list the installed plugins with their kind and version')
     .option('--json', 'one JSON object per plugin', false)
     .action((opts: { json: boolean }) => {
-      const registry = new PluginRegistry([process.cwd(), ...CLI_SEARCH_PATHS]);
+      const registry = cliPluginRegistry();
       const rows = registry.listInstalled().map(({ plugin }) => ({
         kind: plugin.kind,
         name: plugin.name,

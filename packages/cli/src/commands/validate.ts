@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { planExperiment } from '@bayes-peft/core';
+import { BUILTIN_PLUGINS } from '../builtin-plugins';
 import { CLI_SEARCH_PATHS } from '../search-paths';
 
 export function validateCommand(): Command {
@@ -7,7 +8,7 @@ export function validateCommand(): Command {
     .description('check a run spec and every plugin option without running anything')
     .argument('<spec>', 'run spec (YAML)')
     .action(async (spec: string) => {
-      const { loaded, runs } = await planExperiment(spec, { searchPaths: CLI_SEARCH_PATHS });
+      const { loaded, runs } = await planExperiment(spec, { searchPaths: CLI_SEARCH_PATHS, builtinPlugins: BUILTIN_PLUGINS });
       process.stdout.write(`${loaded.file}: valid, ${runs.length} run${runs.length === 1 ? '' : 's'}\n`);
       for (const r of runs) process.stdout.write(`  ${r.id}  (${r.spec.output}/${r.spec.name}/${r.id})\n`);
     });

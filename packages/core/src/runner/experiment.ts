@@ -6,7 +6,7 @@ import type { Backbone, CalibrationResult, Dataset, McqExample, Metrics, Trainin
 import { RunInterruptedError, SpecError, UserError, type SpecIssue } from '../errors';
 import { consoleLogger, type Logger } from '../logger';
 import type { PluginKind } from '../plugin';
-import { PluginRegistry, type ResolvedPlugin } from '../registry';
+import { PluginRegistry, type BuiltinPlugins, type ResolvedPlugin } from '../registry';
 import { Rng } from '../rng';
 import type { HubChoices, RunContext } from '../run-context';
 import { loadSpecFile, toSpecIssue, type LoadedSpec, type ResolvedRun } from '../spec/load';
@@ -29,6 +29,8 @@ export interface ExperimentOptions {
   readonly force?: boolean;
   /** Where plugin packages resolve from besides the spec's folder and the working directory. */
   readonly searchPaths?: readonly string[];
+  /** The short names specs may use (the CLI passes its built-in plugins); without it only npm names and paths resolve. */
+  readonly builtinPlugins?: BuiltinPlugins;
   readonly progress?: boolean;
   /** Stops the current run after its current step, with a checkpoint to resume from. */
   readonly signal?: AbortSignal;
@@ -62,7 +64,7 @@ export interface RunSummary {
  */
 export async function planExperiment(specFile: string, options: ExperimentOptions = {}): Promise<{ loaded: LoadedSpec; runs: PlannedRun[] }> {
   const loaded = await loadSpecFile(specFile);
-  const registry = new PluginRegistry([process.cwd(), ...(options.searchPaths ?? [])]);
+  const registry = new PluginRegistry([process.cwd(), ...(options.searchPaths ?? [])], options.builtinPlugins ?? {});
   const planned: PlannedRun[] = [];
   const ids = new Map<string, number>();
   for (const run of loaded.runs) {
