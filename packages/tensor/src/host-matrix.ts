@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadNativeKernels, type NativeKernels } from '@bayes-peft/native-kernels';
+import type { CpuBackendLike, WasmBackendLike } from './fast/backend-like';
 import { isFastKernel } from './fast/fast-path';
+import { halfBitsToFloat } from './half';
 
 /** The float dtypes a frozen matrix may be kept in, as safetensors names them. */
 export type HostFloatDtype = 'F32' | 'BF16' | 'F16';
@@ -40,15 +42,7 @@ export function hostMatrixBytes(m: HostMatrix): number {
   return m.rows * m.cols * BYTES[m.dtype];
 }
 
-/** float16 bits -> float32 value (subnormals, infinities and NaN included). */
-export function halfBitsToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
+export { halfBitsToFloat };
 
 /**
  * Rows `rows` of W widened to float32, [rows.length, cols] (all rows when omitted). The native
@@ -87,15 +81,6 @@ export const HOST_MATMUL = 'BayesPeftHostMatMul';
 /** y = x W^T ('xWt': x [m, cols] -> [m, rows]) or y = x W ('xW': x [m, rows] -> [m, cols]). */
 export type HostProduct = 'xWt' | 'xW';
 
-interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-interface CpuBackendLike {
-  readSync(dataId: tf.DataId): unknown;
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
-}
 type Attrs = { matrix: HostMatrix; product: HostProduct };
 
 function outShape(x: tf.TensorInfo, m: HostMatrix, product: HostProduct): [number, number] {
@@ -105,43 +90,37 @@ function outShape(x: tf.TensorInfo, m: HostMatrix, product: HostProduct): [numbe
   return [rows, product === 'xWt' ? m.rows : m.cols];
 }
 
+/**
+ * The product as a kernel of `backend`: x and the output where that backend keeps them (views
+ * of the wasm heap, or the cpu backend's own arrays), W where it is; no copies.
+ */
+function hostKernel(backend: 'wasm' | 'cpu', native: NativeKernels): tf.KernelFunc {
+  return (args) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    const { matrix, product } = args.attrs as unknown as Attrs;
+    const shape = outShape(x, matrix, product);
+    const run = (xs: Float32Array, xOffset: number, ys: Float32Array, yOffset: number) =>
+      native.frozenMatmul(xs, xOffset, matrix.data, 0, DTYPE_CODE[matrix.dtype], ys, yOffset, shape[0], matrix.rows, matrix.cols, product === 'xWt' ? 0 : 1);
+    if (backend === 'cpu') {
+      const cpu = args.backend as unknown as CpuBackendLike;
+      const values = new Float32Array(shape[0] * shape[1]);
+      if (values.length > 0) run(cpu.readSync(x.dataId) as Float32Array, 0, values, 0);
+      return cpu.makeTensorInfo(shape, 'float32', values);
+    }
+    const wasm = args.backend as unknown as WasmBackendLike;
+    const out = wasm.makeOutput(shape, 'float32');
+    if (shape[0] === 0 || shape[1] === 0) return out;
+    // After makeOutput: an allocation may have grown (and so replaced) the heap's buffer.
+    const heap = new Float32Array(wasm.wasm.HEAPU8.buffer);
+    const at = (t: tf.TensorInfo) => wasm.dataIdMap.get(t.dataId)!.memoryOffset / 4;
+    run(heap, at(x), heap, at(out));
+    return out;
+  };
+}
+
 function registerKernels(native: NativeKernels): void {
-  if (!tf.getKernel(HOST_MATMUL, 'wasm')) {
-    tf.registerKernel({
-      kernelName: HOST_MATMUL,
-      backendName: 'wasm',
-      kernelFunc: (args) => {
-        const x = (args.inputs as { x: tf.TensorInfo }).x;
-        const { matrix, product } = args.attrs as unknown as Attrs;
-        const backend = args.backend as unknown as WasmBackendLike;
-        const shape = outShape(x, matrix, product);
-        const out = backend.makeOutput(shape, 'float32');
-        if (shape[0] === 0 || shape[1] === 0) return out;
-        // After makeOutput: an allocation may have grown (and so replaced) the heap's buffer.
-        const heap = new Float32Array(backend.wasm.HEAPU8.buffer);
-        const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
-        native.frozenMatmul(heap, at(x), matrix.data, 0, DTYPE_CODE[matrix.dtype], heap, at(out), shape[0], matrix.rows, matrix.cols, product === 'xWt' ? 0 : 1);
-        return out;
-      },
-    });
-  }
-  if (!tf.getKernel(HOST_MATMUL, 'cpu')) {
-    tf.registerKernel({
-      kernelName: HOST_MATMUL,
-      backendName: 'cpu',
-      kernelFunc: (args) => {
-        const x = (args.inputs as { x: tf.TensorInfo }).x;
-        const { matrix, product } = args.attrs as unknown as Attrs;
-        const backend = args.backend as unknown as CpuBackendLike;
-        const shape = outShape(x, matrix, product);
-        const values = new Float32Array(shape[0] * shape[1]);
-        if (values.length > 0) {
-          const xs = backend.readSync(x.dataId) as Float32Array;
-          native.frozenMatmul(xs, 0, matrix.data, 0, DTYPE_CODE[matrix.dtype], values, 0, shape[0], matrix.rows, matrix.cols, product === 'xWt' ? 0 : 1);
-        }
-        return backend.makeTensorInfo(shape, 'float32', values);
-      },
-    });
+  for (const backend of ['wasm', 'cpu'] as const) {
+    if (!tf.getKernel(HOST_MATMUL, backend)) tf.registerKernel({ kernelName: HOST_MATMUL, backendName: backend, kernelFunc: hostKernel(backend, native) });
   }
 }
 

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic } from './write-file-atomic';
+import { halfBitsToFloat } from './half';
 
 /** Element types we read; everything floating is widened to float32 for compute. */
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -172,7 +173,7 @@ function widen(bytes: Uint8Array, dtype: SafetensorsDtype, count: number): Float
     case 'F16': {
       const out = new Float32Array(count);
       const src = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
-      for (let i = 0; i < count; i++) out[i] = halfToFloat(src[i]);
+      for (let i = 0; i < count; i++) out[i] = halfBitsToFloat(src[i]);
       return out;
     }
     default:
@@ -210,15 +211,6 @@ function asStored(bytes: Uint8Array, dtype: SafetensorsDtype, count: number): Fl
     case 'BOOL':
       return Int32Array.from(bytes);
   }
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
 function hostTensor(entry: SafetensorsEntry, bytes: Uint8Array): HostTensor {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '@bayes-peft/native-kernels';
+import type { CpuBackendLike, WasmBackendLike } from './backend-like';
 import { planMatMul } from './matmul-plan';
 
 /**
@@ -14,18 +15,6 @@ import { planMatMul } from './matmul-plan';
 type Attrs = { transposeA: boolean; transposeB: boolean };
 type Inputs = { a: tf.TensorInfo; b: tf.TensorInfo };
 
-/** The few members of tfjs-backend-wasm's BackendWasm this kernel touches. */
-interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-/** The few members of tfjs-backend-cpu's MathBackendCPU this kernel touches. */
-interface CpuBackendLike {
-  readSync(dataId: tf.DataId): unknown;
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
-}
 
 function shifted(offsets: Int32Array, base: number): Int32Array {
   if (base === 0) return offsets;
