@@ -1,9 +1,10 @@
 import { instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { z } from 'zod';
+import type { Dataset } from './contracts/dataset';
 import type { Wrapper } from './contracts/wrapper';
 import type { RunContext } from './run-context';
 import type { LoraConfig } from './spec/lora';
-import { TOKENS } from './tokens';
+import { TOKENS, type BackboneLoader } from './tokens';
 
 export const PLUGIN_KINDS = ['backbone', 'wrapper', 'dataset', 'evaluator', 'judge'] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
@@ -71,6 +72,71 @@ export function defineWrapper<O extends z.ZodType>(def: WrapperDefinition<O>): P
     register(container, options) {
       const factory = (c: DependencyContainer) => create({ run: c.resolve(TOKENS.RunContext), lora: c.resolve(TOKENS.LoraConfig), options });
       container.register(TOKENS.Wrapper, { useFactory: instanceCachingFactory(factory) });
+    },
+  });
+}
+
+/** What a backbone's or dataset's `create` receives: the run (seed, Rng, log, hub, spec folder) and the plugin's parsed options. */
+export interface PluginContext<O = unknown> {
+  readonly run: RunContext;
+  readonly options: O;
+}
+
+export type BackboneContext<O = unknown> = PluginContext<O>;
+export type DatasetContext<O = unknown> = PluginContext<O>;
+
+/** The fields every `define*` plain-object plugin shares. */
+interface DefinitionBase<O extends z.ZodType> {
+  readonly name: string;
+  /** Read it from the package's package.json (`require('../package.json').version`). */
+  readonly version: string;
+  readonly description: string;
+  readonly packageName?: string;
+  readonly options: O;
+}
+
+export interface BackboneDefinition<O extends z.ZodType> extends DefinitionBase<O> {
+  /** Makes the run's backbone loader (whose `load()` the run session awaits); `options` is `ctx.options`. */
+  create(ctx: BackboneContext<z.output<O>>, options: z.output<O>): BackboneLoader;
+}
+
+export interface DatasetDefinition<O extends z.ZodType> extends DefinitionBase<O> {
+  /** Makes the run's dataset; called once per run. `options` is `ctx.options`. */
+  create(ctx: DatasetContext<z.output<O>>, options: z.output<O>): Dataset;
+}
+
+/**
+ * A backbone plugin from a plain object: no decorators, no container. `register` binds
+ * TOKENS.BackboneLoader to a factory (transient, like the former `useClass` binding) that calls
+ * `create` with the run context and the parsed options.
+ */
+export function defineBackbone<O extends z.ZodType>(def: BackboneDefinition<O>): Plugin<O> {
+  const { create, ...rest } = def;
+  if (typeof create !== 'function') throw new Error(`defineBackbone: 'create' is required (backbone '${def.name ?? '?'}')`);
+  return definePlugin({
+    kind: 'backbone',
+    ...rest,
+    register(container, options) {
+      container.register(TOKENS.BackboneLoader, {
+        useFactory: (c: DependencyContainer) => create({ run: c.resolve(TOKENS.RunContext), options }, options),
+      });
+    },
+  });
+}
+
+/**
+ * A dataset plugin from a plain object: no decorators, no container. `register` binds
+ * TOKENS.Dataset to a caching factory, so the run's container makes one dataset per run.
+ */
+export function defineDataset<O extends z.ZodType>(def: DatasetDefinition<O>): Plugin<O> {
+  const { create, ...rest } = def;
+  if (typeof create !== 'function') throw new Error(`defineDataset: 'create' is required (dataset '${def.name ?? '?'}')`);
+  return definePlugin({
+    kind: 'dataset',
+    ...rest,
+    register(container, options) {
+      const factory = (c: DependencyContainer) => create({ run: c.resolve(TOKENS.RunContext), options }, options);
+      container.register(TOKENS.Dataset, { useFactory: instanceCachingFactory(factory) });
     },
   });
 }

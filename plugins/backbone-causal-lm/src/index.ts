@@ -1,7 +1,7 @@
 import plugin from './plugin';
 
 export default plugin;
-export { CausalLmOptions, CausalLmLoader, CAUSAL_LM_OPTIONS } from './plugin';
+export { CausalLmOptions, CausalLmLoader } from './plugin';
 export { loadCausalLm, type LoadCausalLmOptions } from './load';
 export { CausalLm, type KvCache, type DecoderInput } from './model';
 export { parseConfig, readConfig, SUPPORTED_MODEL_TYPES, type CausalLmConfig, type ModelType, type RopeScaling } from './config';

@@ -1,9 +1,7 @@
-import 'reflect-metadata';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { container as rootContainer } from 'tsyringe';
-import { Rng, silentLogger, TOKENS, type RunContext } from '@bayes-peft/core';
+import { createRunSession, Rng, silentLogger, type RunContext } from '@bayes-peft/core';
 import { readSafetensors, writeSafetensors, tf } from '@bayes-peft/tensor';
 import plugin, { CausalLmOptions } from './index';
 import { loadCausalLm } from './load';
@@ -48,8 +46,7 @@ describeShared('loading', () => {
     return dir;
   }
 
-  it('resolves the plugin through tsyringe with the run context (relative path from the spec folder)', async () => {
-    const container = rootContainer.createChildContainer();
+  it('loads through the run session with the run context (relative path from the spec folder)', async () => {
     const lines: string[] = [];
     const run: RunContext = {
       seed: 0,
@@ -58,9 +55,8 @@ describeShared('loading', () => {
       specDir: path.join(SHARED, 'models'),
       hub: { offline: true, cacheDir: tmp, endpoint: 'https://huggingface.co' },
     };
-    container.register(TOKENS.RunContext, { useValue: run });
-    plugin.register(container, CausalLmOptions.parse({ path: 'stories260K', maxSeqLen: 64 }));
-    const backbone = await container.resolve(TOKENS.BackboneLoader).load();
+    const session = createRunSession({ context: run, backbone: { plugin, options: CausalLmOptions.parse({ path: 'stories260K', maxSeqLen: 64 }) } });
+    const backbone = await session.loadBackbone();
     try {
       expect(backbone.id).toBe(modelDir('stories260K'));
       expect(backbone.config.numLayers).toBe(5);

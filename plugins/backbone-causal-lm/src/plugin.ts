@@ -1,8 +1,5 @@
-// tsyringe reads constructor parameter types through the Reflect metadata API: load the polyfill first.
-import 'reflect-metadata';
-import { inject, injectable, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { z } from 'zod';
-import { definePlugin, TOKENS, type Backbone, type BackboneLoader, type RunContext } from '@bayes-peft/core';
+import { defineBackbone, type Backbone, type BackboneLoader, type RunContext } from '@bayes-peft/core';
 import { loadCausalLm } from './load';
 
 // Read at run time: package.json sits outside the compiled sources.
@@ -32,14 +29,11 @@ export const CausalLmOptions = z
   .describe('Llama-family causal LM (llama, mistral, qwen2 model_type)');
 export type CausalLmOptions = z.output<typeof CausalLmOptions>;
 
-export const CAUSAL_LM_OPTIONS = Symbol.for('bayes-peft.backbone-causal-lm.options') as InjectionToken<CausalLmOptions>;
-
 /** Loads the backbone named by the spec, with the run's hub settings, log and spec folder. */
-@injectable()
 export class CausalLmLoader implements BackboneLoader {
   constructor(
-    @inject(TOKENS.RunContext) private readonly run: RunContext,
-    @inject(CAUSAL_LM_OPTIONS) private readonly options: CausalLmOptions,
+    private readonly run: RunContext,
+    private readonly options: CausalLmOptions,
   ) {}
 
   load(): Promise<Backbone> {
@@ -54,15 +48,11 @@ export class CausalLmLoader implements BackboneLoader {
   }
 }
 
-export default definePlugin({
-  kind: 'backbone',
+export default defineBackbone({
   name: 'causal-lm',
   version: pkg.version,
   description: 'Llama-family decoder (Llama 2/3, Mistral, Qwen2) on TensorFlow.js with adapter sites on every projection and lm_head',
   packageName: pkg.name,
   options: CausalLmOptions,
-  register(container: DependencyContainer, options: CausalLmOptions) {
-    container.register(CAUSAL_LM_OPTIONS, { useValue: options });
-    container.register(TOKENS.BackboneLoader, { useClass: CausalLmLoader });
-  },
+  create: ({ run }, options) => new CausalLmLoader(run, options),
 });

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { createRunSession, defineBackbone, defineDataset, Rng, silentLogger, TOKENS, type Backbone, type McqDataset, type RunContext } from './index';
+
+const run = { seed: 3, rng: new Rng(3), log: silentLogger } as unknown as RunContext;
+const Options = z.object({ n: z.number().default(2) }).strict();
+
+describe('defineBackbone / defineDataset', () => {
+  it('registers a backbone loader made by create(ctx, options)', async () => {
+    const seen: unknown[] = [];
+    const fake = { id: 'fake' } as unknown as Backbone;
+    const plugin = defineBackbone({
+      name: 'fake',
+      version: '0.0.0',
+      description: 'test',
+      options: Options,
+      create: (ctx, options) => {
+        seen.push(ctx.run, ctx.options, options);
+        return { load: async () => fake };
+      },
+    });
+    expect(plugin.kind).toBe('backbone');
+    const session = createRunSession({ context: run, backbone: { plugin, options: Options.parse({ n: 5 }) } });
+    expect(await session.loadBackbone()).toBe(fake);
+    expect(seen).toEqual([run, { n: 5 }, { n: 5 }]);
+  });
+
+  it('registers one dataset per run session', () => {
+    let made = 0;
+    const plugin = defineDataset({
+      name: 'fake',
+      version: '0.0.0',
+      description: 'test',
+      options: Options,
+      create: ({ run: r, options }) => {
+        made++;
+        return { kind: 'mcq', name: `fake-${options.n}-${r.seed}` } as unknown as McqDataset;
+      },
+    });
+    expect(plugin.kind).toBe('dataset');
+    const a = createRunSession({ context: run, dataset: { plugin, options: Options.parse({}) } });
+    const d = a.container.resolve(TOKENS.Dataset);
+    expect(a.container.resolve(TOKENS.Dataset)).toBe(d);
+    expect(d.name).toBe('fake-2-3');
+    const b = createRunSession({ context: run, dataset: { plugin, options: Options.parse({}) } });
+    expect(b.container.resolve(TOKENS.Dataset)).not.toBe(d);
+    expect(made).toBe(2);
+  });
+
+  it('requires create', () => {
+    expect(() => defineDataset({ name: 'x', version: '0', description: '', options: Options } as never)).toThrow(/'create' is required/);
+  });
+});
