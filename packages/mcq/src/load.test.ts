@@ -1,9 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TOKENS, type McqDataset } from '@bayes-peft/core';
+import { createRunSession, TOKENS, type McqDataset } from '@bayes-peft/core';
 import { getString, type DataRow } from '@bayes-peft/data';
-import { container } from 'tsyringe';
 import { z } from 'zod';
 import { indexAnswer } from './answers';
 import { renderChoices } from './choices';
@@ -87,9 +86,7 @@ describe('split loading', () => {
   });
 
   it('one dataset per run container; the labels take addSpace', () => {
-    const child = container.createChildContainer();
-    child.register(TOKENS.RunContext, { useValue: localRunContext() });
-    plugin.register(child, plugin.options.parse({ addSpace: true }));
+    const child = createRunSession({ context: localRunContext(), dataset: { plugin, options: plugin.options.parse({ addSpace: true }) } }).container;
     const a = child.resolve(TOKENS.Dataset) as McqDataset;
     expect(child.resolve(TOKENS.Dataset)).toBe(a);
     expect(a.labels).toEqual([' A', ' B']);

@@ -1,5 +1,4 @@
-import { definePlugin, TOKENS, type Plugin } from '@bayes-peft/core';
-import { instanceCachingFactory } from 'tsyringe';
+import { defineDataset, type Plugin } from '@bayes-peft/core';
 import type { z } from 'zod';
 import { SplitMcqDataset } from './dataset';
 import type { McqDefinition } from './definition';
@@ -18,22 +17,16 @@ export interface McqDatasetPluginSpec<S extends z.ZodType<McqCommonOptions>> {
 }
 
 /**
- * A dataset plugin over `SplitMcqDataset`: `register` binds TOKENS.Dataset in the run's container
- * to one dataset built from the parsed options and the run context.
+ * A dataset plugin over `SplitMcqDataset`, made with core's `defineDataset`: one dataset per run,
+ * built from the parsed options and the run context.
  */
 export function defineMcqDatasetPlugin<S extends z.ZodType<McqCommonOptions>>(spec: McqDatasetPluginSpec<S>): Plugin<S> {
-  return definePlugin({
-    kind: 'dataset',
+  return defineDataset({
     name: spec.name,
     version: spec.version,
     packageName: spec.packageName,
     description: spec.description,
     options: spec.options,
-    register(container, options) {
-      const definition = spec.define(options);
-      container.register(TOKENS.Dataset, {
-        useFactory: instanceCachingFactory((c) => new SplitMcqDataset(definition, options, c.resolve(TOKENS.RunContext))),
-      });
-    },
+    create: ({ run }, options) => new SplitMcqDataset(spec.define(options), options, run),
   });
 }
