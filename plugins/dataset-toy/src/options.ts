@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 
 export const ToyOptions = z
@@ -20,5 +19,3 @@ export const ToyOptions = z
   .strict();
 
 export type ToyOptions = z.output<typeof ToyOptions>;
-
-export const TOY_OPTIONS: InjectionToken<ToyOptions> = Symbol.for('bayes-peft.dataset-toy.options');

@@ -1,16 +1,14 @@
 import type { DatasetLoadContext, McqDataset, McqExample, SplitRole } from '@bayes-peft/core';
-import { inject, injectable } from 'tsyringe';
 import { generateToyRows, TOY_LABELS } from './generate';
-import { TOY_OPTIONS, type ToyOptions } from './options';
+import type { ToyOptions } from './options';
 
 /** The generated "which box" task behind the quickstart; no files, no network. */
-@injectable()
 export class ToyDataset implements McqDataset {
   readonly kind = 'mcq' as const;
   readonly name = 'toy';
   readonly labels: readonly string[];
 
-  constructor(@inject(TOY_OPTIONS) private readonly options: ToyOptions) {
+  constructor(private readonly options: ToyOptions) {
     this.labels = TOY_LABELS.map((l) => (options.addSpace ? ` ${l}` : l));
   }
 

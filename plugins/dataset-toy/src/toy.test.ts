@@ -1,6 +1,4 @@
-import 'reflect-metadata';
-import { TOKENS, type McqDataset } from '@bayes-peft/core';
-import { container } from 'tsyringe';
+import { createRunSession, Rng, silentLogger, TOKENS, type McqDataset, type RunContext } from '@bayes-peft/core';
 import plugin, { generateToyRows, TOY_OBJECTS, toyVocabulary, ToyOptions } from './index';
 
 const defaults = ToyOptions.parse({});
@@ -71,8 +69,8 @@ describe('dataset-toy', () => {
   });
 
   it('registers an McqDataset with the options applied', async () => {
-    const child = container.createChildContainer();
-    plugin.register(child, plugin.options.parse({ trainSize: 10, testSize: 7, addSpace: true }));
+    const context = { seed: 0, rng: new Rng(0), log: silentLogger } as unknown as RunContext;
+    const child = createRunSession({ context, dataset: { plugin, options: plugin.options.parse({ trainSize: 10, testSize: 7, addSpace: true }) } }).container;
     const ds = child.resolve(TOKENS.Dataset) as McqDataset;
     expect(ds.kind).toBe('mcq');
     expect(ds.labels).toEqual([' A', ' B', ' C', ' D']);
