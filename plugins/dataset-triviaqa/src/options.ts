@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 
 /** The hub dataset and config the reference loads (`load_dataset("mandarjoshi/trivia_qa", "rc.nocontext")`). */
@@ -49,5 +48,3 @@ export const TriviaQaOptions = z
   .strict();
 
 export type TriviaQaOptions = z.output<typeof TriviaQaOptions>;
-
-export const TRIVIAQA_OPTIONS: InjectionToken<TriviaQaOptions> = Symbol.for('bayes-peft.dataset-triviaqa.options');

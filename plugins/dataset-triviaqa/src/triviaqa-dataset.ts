@@ -1,18 +1,16 @@
-import { Rng, TOKENS, UserError, type DatasetLoadContext, type OpenDataset, type OpenExample, type RunContext, type SplitRole } from '@bayes-peft/core';
+import { Rng, UserError, type DatasetLoadContext, type OpenDataset, type OpenExample, type RunContext, type SplitRole } from '@bayes-peft/core';
 import { loadSplit, selectSubset } from '@bayes-peft/data';
-import { inject, injectable } from 'tsyringe';
 import { formatTriviaQaRow } from './format';
-import { TRIVIAQA_HUB_REPO, TRIVIAQA_OPTIONS, type TriviaQaOptions } from './options';
+import { TRIVIAQA_HUB_REPO, type TriviaQaOptions } from './options';
 
 /** TriviaQA as the reference's oedataset formats it (docs/reference-differences.md rows 35-38); no chat template, as there. */
-@injectable()
 export class TriviaQaDataset implements OpenDataset {
   readonly kind = 'open' as const;
   readonly name = 'triviaqa';
 
   constructor(
-    @inject(TRIVIAQA_OPTIONS) private readonly options: TriviaQaOptions,
-    @inject(TOKENS.RunContext) private readonly ctx: RunContext,
+    private readonly options: TriviaQaOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   async load(role: SplitRole, _ctx?: DatasetLoadContext): Promise<OpenExample[]> {

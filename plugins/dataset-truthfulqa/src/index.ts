@@ -1,10 +1,9 @@
-import { definePlugin, TOKENS } from '@bayes-peft/core';
-import { Lifecycle } from 'tsyringe';
+import { defineDataset } from '@bayes-peft/core';
 import { TruthfulQaDataset } from './truthfulqa-dataset';
-import { TruthfulQaOptions, TRUTHFULQA_OPTIONS } from './options';
+import { TruthfulQaOptions } from './options';
 
 export { TruthfulQaDataset } from './truthfulqa-dataset';
-export { TruthfulQaOptions, TRUTHFULQA_OPTIONS, TRUTHFULQA_HUB_REPO, TRUTHFULQA_CONFIG } from './options';
+export { TruthfulQaOptions, TRUTHFULQA_HUB_REPO, TRUTHFULQA_CONFIG } from './options';
 export { TRUTHFULQA_USER_MESSAGE, TRUTHFULQA_PLAIN_TEMPLATE, formatTruthfulQaRow, type TruthfulQaFormatOptions } from './format';
 export { splitRows, partOf, type TruthfulQaPart } from './split';
 
@@ -12,15 +11,11 @@ export { splitRows, partOf, type TruthfulQaPart } from './split';
 const pkg = require('../package.json') as { name: string; version: string };
 export const version: string = pkg.version;
 
-export default definePlugin({
-  kind: 'dataset',
+export default defineDataset({
   name: 'truthfulqa',
   version,
   packageName: pkg.name,
   description: "TruthfulQA (truthfulqa/truthful_qa, generation) open-ended QA: the reference's 80/20 split of validation, chat-templated or plain prompts, normalised correct and incorrect answers",
   options: TruthfulQaOptions,
-  register(container, options) {
-    container.register(TRUTHFULQA_OPTIONS, { useValue: options });
-    container.register(TOKENS.Dataset, { useClass: TruthfulQaDataset }, { lifecycle: Lifecycle.ContainerScoped });
-  },
+  create: ({ run }, options) => new TruthfulQaDataset(options, run),
 });

@@ -1,4 +1,3 @@
-import type { InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 
 /** The hub dataset and config the reference loads (`load_dataset("truthful_qa", "generation")`). */
@@ -42,5 +41,3 @@ export const TruthfulQaOptions = z
   .strict();
 
 export type TruthfulQaOptions = z.output<typeof TruthfulQaOptions>;
-
-export const TRUTHFULQA_OPTIONS: InjectionToken<TruthfulQaOptions> = Symbol.for('bayes-peft.dataset-truthfulqa.options');

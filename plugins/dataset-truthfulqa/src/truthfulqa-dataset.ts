@@ -1,19 +1,17 @@
-import { Rng, TOKENS, UserError, type DatasetLoadContext, type OpenDataset, type OpenExample, type RunContext, type SplitRole } from '@bayes-peft/core';
+import { Rng, UserError, type DatasetLoadContext, type OpenDataset, type OpenExample, type RunContext, type SplitRole } from '@bayes-peft/core';
 import { EmptySplitError, loadSplit, selectSubset } from '@bayes-peft/data';
-import { inject, injectable } from 'tsyringe';
 import { formatTruthfulQaRow } from './format';
-import { TRUTHFULQA_CONFIG, TRUTHFULQA_HUB_REPO, TRUTHFULQA_OPTIONS, type TruthfulQaOptions } from './options';
+import { TRUTHFULQA_CONFIG, TRUTHFULQA_HUB_REPO, type TruthfulQaOptions } from './options';
 import { partOf, splitRows } from './split';
 
 /** TruthfulQA (generation) as the reference's oedataset formats it (docs/reference-differences.md rows 35-43). */
-@injectable()
 export class TruthfulQaDataset implements OpenDataset {
   readonly kind = 'open' as const;
   readonly name = 'truthfulqa';
 
   constructor(
-    @inject(TRUTHFULQA_OPTIONS) private readonly options: TruthfulQaOptions,
-    @inject(TOKENS.RunContext) private readonly ctx: RunContext,
+    private readonly options: TruthfulQaOptions,
+    private readonly ctx: RunContext,
   ) {}
 
   async load(role: SplitRole, loadCtx?: DatasetLoadContext): Promise<OpenExample[]> {

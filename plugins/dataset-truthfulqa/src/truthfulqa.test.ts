@@ -1,9 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Rng, TOKENS, type DatasetLoadContext, type Logger, type OpenDataset, type OpenExample, type RunContext } from '@bayes-peft/core';
+import { createRunSession, Rng, TOKENS, type DatasetLoadContext, type Logger, type OpenDataset, type OpenExample, type RunContext } from '@bayes-peft/core';
 import { findShared, startMockHub } from '@bayes-peft/fixtures';
-import { container } from 'tsyringe';
 import plugin, { splitRows, TruthfulQaOptions } from './index';
 
 const quiet: Logger & { lines: string[] } = { lines: [], info: (m) => quiet.lines.push(m), warn: (m) => quiet.lines.push(`warning: ${m}`), debug() {} };
@@ -13,10 +12,8 @@ function makeCtx(hub: Partial<RunContext['hub']> = {}, specDir = process.cwd()):
 }
 
 function dataset(options: Record<string, unknown>, ctx: RunContext = makeCtx()): OpenDataset {
-  const child = container.createChildContainer();
-  child.register(TOKENS.RunContext, { useValue: ctx });
-  plugin.register(child, plugin.options.parse(options));
-  return child.resolve(TOKENS.Dataset) as OpenDataset;
+  const { container } = createRunSession({ context: ctx, dataset: { plugin, options: plugin.options.parse(options) } });
+  return container.resolve(TOKENS.Dataset) as OpenDataset;
 }
 
 /** A Llama-3 style chat template as chatTemplateContext renders it for a BOS-adding tokenizer (no leading BOS). */
