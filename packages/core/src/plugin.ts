@@ -64,16 +64,25 @@ export interface WrapperDefinition<O extends z.ZodType> {
  * (tsyringe, inside core) calls `create` once per run with what the wrapper needs.
  */
 export function defineWrapper<O extends z.ZodType>(def: WrapperDefinition<O>): Plugin<O> {
-  const { create, ...rest } = def;
-  if (typeof create !== 'function') throw new Error(`defineWrapper: 'create' is required (wrapper '${def.name ?? '?'}')`);
-  return definePlugin({
-    kind: 'wrapper',
-    ...rest,
-    register(container, options) {
-      const factory = (c: DependencyContainer) => create({ run: c.resolve(TOKENS.RunContext), lora: c.resolve(TOKENS.LoraConfig), options });
-      container.register(TOKENS.Wrapper, { useFactory: instanceCachingFactory(factory) });
-    },
+  return definePlainPlugin('wrapper', def, (container, options, create) => {
+    const factory = (c: DependencyContainer) => create({ run: c.resolve(TOKENS.RunContext), lora: c.resolve(TOKENS.LoraConfig), options });
+    container.register(TOKENS.Wrapper, { useFactory: instanceCachingFactory(factory) });
   });
+}
+
+/**
+ * What every `define*` shares: `create` checked up front, the plain fields passed on, and
+ * `bind` putting the plugin's factory on its token in the run's container.
+ */
+function definePlainPlugin<O extends z.ZodType, C extends (...args: never[]) => unknown>(
+  kind: 'wrapper' | 'backbone' | 'dataset',
+  def: Omit<Plugin<O>, 'kind' | 'register'> & { readonly create: C },
+  bind: (container: DependencyContainer, options: z.output<O>, create: C) => void,
+): Plugin<O> {
+  const { create, ...rest } = def;
+  const fn = `define${kind[0].toUpperCase()}${kind.slice(1)}`;
+  if (typeof create !== 'function') throw new Error(`${fn}: 'create' is required (${kind} '${def.name ?? '?'}')`);
+  return definePlugin<O>({ kind, ...rest, register: (container, options) => bind(container, options, create) });
 }
 
 /** What a backbone's or dataset's `create` receives: the run (seed, Rng, log, hub, spec folder) and the plugin's parsed options. */
@@ -111,16 +120,8 @@ export interface DatasetDefinition<O extends z.ZodType> extends DefinitionBase<O
  * `create` with the run context and the parsed options.
  */
 export function defineBackbone<O extends z.ZodType>(def: BackboneDefinition<O>): Plugin<O> {
-  const { create, ...rest } = def;
-  if (typeof create !== 'function') throw new Error(`defineBackbone: 'create' is required (backbone '${def.name ?? '?'}')`);
-  return definePlugin({
-    kind: 'backbone',
-    ...rest,
-    register(container, options) {
-      container.register(TOKENS.BackboneLoader, {
-        useFactory: (c: DependencyContainer) => create({ run: c.resolve(TOKENS.RunContext), options }, options),
-      });
-    },
+  return definePlainPlugin('backbone', def, (container, options, create) => {
+    container.register(TOKENS.BackboneLoader, { useFactory: (c: DependencyContainer) => create({ run: c.resolve(TOKENS.RunContext), options }, options) });
   });
 }
 
@@ -129,14 +130,8 @@ export function defineBackbone<O extends z.ZodType>(def: BackboneDefinition<O>):
  * TOKENS.Dataset to a caching factory, so the run's container makes one dataset per run.
  */
 export function defineDataset<O extends z.ZodType>(def: DatasetDefinition<O>): Plugin<O> {
-  const { create, ...rest } = def;
-  if (typeof create !== 'function') throw new Error(`defineDataset: 'create' is required (dataset '${def.name ?? '?'}')`);
-  return definePlugin({
-    kind: 'dataset',
-    ...rest,
-    register(container, options) {
-      const factory = (c: DependencyContainer) => create({ run: c.resolve(TOKENS.RunContext), options }, options);
-      container.register(TOKENS.Dataset, { useFactory: instanceCachingFactory(factory) });
-    },
+  return definePlainPlugin('dataset', def, (container, options, create) => {
+    const factory = (c: DependencyContainer) => create({ run: c.resolve(TOKENS.RunContext), options }, options);
+    container.register(TOKENS.Dataset, { useFactory: instanceCachingFactory(factory) });
   });
 }
