@@ -4,21 +4,10 @@ import { loadNativeKernels } from '@bayes-peft/native-kernels';
 import { initBackend } from './backend';
 import { applyFastPath, restoreKernels } from './fast/fast-path';
 import { frozenLinear, gatherHostRows, halfBitsToFloat, hostMatMul, hostMatrix, hostProductPath, widenRows, type HostFloatDtype, type HostMatrix } from './host-matrix';
+import { relError, uniform } from './numeric.test-support';
 
 const native = loadNativeKernels();
 if (!native.ok && !process.env.CI) process.stderr.write(`host-matrix native-path checks skipped: ${native.reason}\n`);
-
-function uniform(seed: number, n: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 /** float32 -> float16 bits, round to nearest even (values here are small and normal). */
 function toHalfBits(x: number): number {
@@ -48,16 +37,6 @@ function matrix(dtype: HostFloatDtype, rows: number, cols: number, seed: number)
   const exact = new Float32Array(values.length);
   for (let i = 0; i < bits.length; i++) exact[i] = dtype === 'BF16' ? new Float32Array(new Uint32Array([bits[i] << 16]).buffer)[0] : halfBitsToFloat(bits[i]);
   return { m: hostMatrix('w', dtype, [rows, cols], bits), values: exact };
-}
-
-function relError(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < y.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
 }
 
 describe.each(['wasm', 'cpu'] as const)('host matrices on %s', (backend) => {

@@ -3,34 +3,11 @@ import '@tensorflow/tfjs'; // gradients
 import { loadNativeKernels } from '@bayes-peft/native-kernels';
 import { initBackend } from '../backend';
 import { applyFastPath, isFastKernel, restoreKernels, type FastBackend } from './fast-path';
+import { relError, uniform } from '../numeric.test-support';
 
 const native = loadNativeKernels();
 const describeNative = native.ok ? describe : describe.skip;
 if (!native.ok) process.stderr.write(`native-matmul parity tests skipped: ${native.reason}\n`);
-
-/** A small seeded generator, so every shape's operands are reproducible. */
-function uniform(seed: number, n: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
-
-/** max |x - y| / max |y|: the error relative to the product's scale (entries near 0 make elementwise ratios meaningless). */
-function relError(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < y.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
 
 /** op(A) op(B) in float64 on the host, with numpy broadcasting of the batch axes, for the cases planMatMul does not see. */
 function reference(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], ta: boolean, tb: boolean): Float64Array {
