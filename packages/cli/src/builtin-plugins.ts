@@ -28,6 +28,7 @@ export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
     mmlu: '@bayes-peft/dataset-mmlu',
     triviaqa: '@bayes-peft/dataset-triviaqa',
     truthfulqa: '@bayes-peft/dataset-truthfulqa',
+    'squad-v2': '@bayes-peft/dataset-squad-v2',
   },
   evaluator: {},
   judge: {},

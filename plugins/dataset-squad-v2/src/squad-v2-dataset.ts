@@ -1,0 +1,44 @@
+import { Rng, UserError, type DatasetLoadContext, type OpenDataset, type OpenExample, type RunContext, type SplitRole } from '@bayes-peft/core';
+import { EmptySplitError, loadSplit, selectSubset } from '@bayes-peft/data';
+import { formatSquadV2Row } from './format';
+import { SQUAD_V2_HUB_REPO, type SquadV2Options } from './options';
+
+/** SQuAD v2 as the reference's oedataset formats it (docs/reference-differences.md rows 78-80). */
+export class SquadV2Dataset implements OpenDataset {
+  readonly kind = 'open' as const;
+  readonly name = 'squad-v2';
+
+  constructor(
+    private readonly options: SquadV2Options,
+    private readonly ctx: RunContext,
+  ) {}
+
+  async load(role: SplitRole, loadCtx?: DatasetLoadContext): Promise<OpenExample[]> {
+    const { options, ctx } = this;
+    const chat = options.chatTemplate === 'never' ? undefined : loadCtx?.applyChatTemplate;
+    if (options.chatTemplate === 'always' && !chat) {
+      throw new UserError("squad-v2: chatTemplate is 'always' but the model's tokenizer has no chat template (tokenizer_config.json chat_template); use 'auto' or 'never'");
+    }
+    const split = options.splits[role];
+    const { rows, files } = await loadSplit(
+      { source: options.source, repo: SQUAD_V2_HUB_REPO, config: options.config, split, baseDir: ctx.specDir },
+      { ...ctx.hub, revision: options.revision, log: ctx.log },
+    );
+    // Every row is checked, also those a filter or subset leaves out: a broken file fails early and loudly.
+    const formatted = rows.map((row, i) => formatSquadV2Row(row, { aliases: options.aliases, chat, fallbackId: `${split}-${i}` }));
+    const empty = formatted.filter((f) => f.emptyAnswers);
+    if (empty.length) {
+      ctx.log.warn(`squad-v2 ${split}: ${empty.length} question(s) whose answers all normalise to '' (${empty.slice(0, 3).map((f) => f.example.id).join(', ')}${empty.length > 3 ? ', ...' : ''}) are scored as unanswerable`);
+    }
+    const answerable = formatted.filter((f) => f.answerable).length;
+    const kept = options.questions === 'all' ? formatted : formatted.filter((f) => f.answerable === (options.questions === 'answerable'));
+    if (!kept.length) throw new EmptySplitError(`the ${options.questions} questions of split '${split}' (${formatted.length} rows)`, files);
+    const examples = kept.map((f) => f.example);
+    const max = role === 'train' ? options.maxTrainExamples : role === 'test' ? options.maxTestExamples : options.maxAnchorExamples;
+    const picked = selectSubset(examples, { max, mode: options.subsetMode, rng: new Rng(options.subsetSeed).child(`squad-v2/${split}`) });
+    ctx.log.info(
+      `dataset: squad-v2 ${role} = split '${split}' (${answerable} answerable, ${formatted.length - answerable} unanswerable): ${picked.length} of ${examples.length} ${options.questions === 'all' ? '' : `${options.questions} `}examples, ${chat ? 'chat-templated' : 'plain'} prompts (${files.length === 1 ? files[0] : `${files.length} files`})`,
+    );
+    return picked;
+  }
+}
