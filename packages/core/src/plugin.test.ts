@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { createRunSession, defineBackbone, defineDataset, Rng, silentLogger, TOKENS, type Backbone, type McqDataset, type RunContext } from './index';
+import { createRunSession, defineBackbone, defineDataset, defineJudge, Rng, silentLogger, TOKENS, type Backbone, type Judge, type McqDataset, type RunContext } from './index';
 
 const run = { seed: 3, rng: new Rng(3), log: silentLogger } as unknown as RunContext;
 const Options = z.object({ n: z.number().default(2) }).strict();
 
-describe('defineBackbone / defineDataset', () => {
+describe('defineBackbone / defineDataset / defineJudge', () => {
   it('registers a backbone loader made by create(ctx, options)', async () => {
     const seen: unknown[] = [];
     const fake = { id: 'fake' } as unknown as Backbone;
@@ -46,7 +46,38 @@ describe('defineBackbone / defineDataset', () => {
     expect(made).toBe(2);
   });
 
+  it('registers one judge per run session, made by create(ctx, options)', async () => {
+    const seen: unknown[] = [];
+    const plugin = defineJudge({
+      name: 'fake',
+      version: '0.0.0',
+      description: 'test',
+      options: Options,
+      create: (ctx, options) => {
+        seen.push(ctx.run, ctx.options, options);
+        const judge: Judge = {
+          name: `fake-${options.n}`,
+          judge: async (items) => items.map((it) => ({ correct: it.references.includes(it.candidate), confidence: it.references.includes(it.candidate) ? 1 : 0 })),
+        };
+        return judge;
+      },
+    });
+    expect(plugin.kind).toBe('judge');
+    // createRunSession takes no judge yet, so the plugin registers into the session's container directly.
+    const a = createRunSession({ context: run });
+    plugin.register(a.container, Options.parse({ n: 4 }));
+    const j = a.container.resolve(TOKENS.Judge);
+    expect(a.container.resolve(TOKENS.Judge)).toBe(j);
+    expect(j.name).toBe('fake-4');
+    expect(await j.judge([{ id: 'q', question: '', references: ['x'], candidate: 'x' }])).toEqual([{ correct: true, confidence: 1 }]);
+    expect(seen).toEqual([run, { n: 4 }, { n: 4 }]);
+    const b = createRunSession({ context: run });
+    plugin.register(b.container, Options.parse({}));
+    expect(b.container.resolve(TOKENS.Judge)).not.toBe(j);
+  });
+
   it('requires create', () => {
     expect(() => defineDataset({ name: 'x', version: '0', description: '', options: Options } as never)).toThrow(/'create' is required/);
+    expect(() => defineJudge({ name: 'x', version: '0', description: '', options: Options } as never)).toThrow(/defineJudge: 'create' is required \(judge 'x'\)/);
   });
 });

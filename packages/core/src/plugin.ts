@@ -1,6 +1,7 @@
 import { instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { z } from 'zod';
 import type { Dataset } from './contracts/dataset';
+import type { Judge } from './contracts/judge';
 import type { Wrapper } from './contracts/wrapper';
 import type { RunContext } from './run-context';
 import type { LoraConfig } from './spec/lora';
@@ -75,7 +76,7 @@ export function defineWrapper<O extends z.ZodType>(def: WrapperDefinition<O>): P
  * `bind` putting the plugin's factory on its token in the run's container.
  */
 function definePlainPlugin<O extends z.ZodType, C extends (...args: never[]) => unknown>(
-  kind: 'wrapper' | 'backbone' | 'dataset',
+  kind: 'wrapper' | 'backbone' | 'dataset' | 'judge',
   def: Omit<Plugin<O>, 'kind' | 'register'> & { readonly create: C },
   bind: (container: DependencyContainer, options: z.output<O>, create: C) => void,
 ): Plugin<O> {
@@ -85,7 +86,7 @@ function definePlainPlugin<O extends z.ZodType, C extends (...args: never[]) => 
   return definePlugin<O>({ kind, ...rest, register: (container, options) => bind(container, options, create) });
 }
 
-/** What a backbone's or dataset's `create` receives: the run (seed, Rng, log, hub, spec folder) and the plugin's parsed options. */
+/** What a backbone's, dataset's or judge's `create` receives: the run (seed, Rng, log, hub, spec folder) and the plugin's parsed options. */
 export interface PluginContext<O = unknown> {
   readonly run: RunContext;
   readonly options: O;
@@ -93,6 +94,7 @@ export interface PluginContext<O = unknown> {
 
 export type BackboneContext<O = unknown> = PluginContext<O>;
 export type DatasetContext<O = unknown> = PluginContext<O>;
+export type JudgeContext<O = unknown> = PluginContext<O>;
 
 /** The fields every `define*` plain-object plugin shares. */
 interface DefinitionBase<O extends z.ZodType> {
@@ -114,6 +116,14 @@ export interface DatasetDefinition<O extends z.ZodType> extends DefinitionBase<O
   create(ctx: DatasetContext<z.output<O>>, options: z.output<O>): Dataset;
 }
 
+export interface JudgeDefinition<O extends z.ZodType> extends DefinitionBase<O> {
+  /**
+   * Makes the run's judge; called once per run, so a model-backed judge loads its model once
+   * (lazily, on its first `judge` call, since `create` is synchronous). `options` is `ctx.options`.
+   */
+  create(ctx: JudgeContext<z.output<O>>, options: z.output<O>): Judge;
+}
+
 /**
  * A backbone plugin from a plain object: no decorators, no container. `register` binds
  * TOKENS.BackboneLoader to a factory (transient, like the former `useClass` binding) that calls
@@ -133,5 +143,17 @@ export function defineDataset<O extends z.ZodType>(def: DatasetDefinition<O>): P
   return definePlainPlugin('dataset', def, (container, options, create) => {
     const factory = (c: DependencyContainer) => create({ run: c.resolve(TOKENS.RunContext), options }, options);
     container.register(TOKENS.Dataset, { useFactory: instanceCachingFactory(factory) });
+  });
+}
+
+/**
+ * A judge plugin (a scorer of open-ended answers) from a plain object: no decorators, no
+ * container. `register` binds TOKENS.Judge to a caching factory, so the run's container makes
+ * one judge per run and every evaluation of the run reuses it.
+ */
+export function defineJudge<O extends z.ZodType>(def: JudgeDefinition<O>): Plugin<O> {
+  return definePlainPlugin('judge', def, (container, options, create) => {
+    const factory = (c: DependencyContainer) => create({ run: c.resolve(TOKENS.RunContext), options }, options);
+    container.register(TOKENS.Judge, { useFactory: instanceCachingFactory(factory) });
   });
 }
