@@ -31,7 +31,7 @@ export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
     'squad-v2': '@bayes-peft/dataset-squad-v2',
   },
   evaluator: {},
-  judge: {},
+  judge: { 'string-match': '@bayes-peft/scorer-string-match' },
 };
 
 /** The CLI's registry: the built-in short names, packages from the working directory, then from the CLI's own installation. */
