@@ -1,7 +1,9 @@
 // swc compiles the TypeScript sources for jest. The wrapper uses no decorators (defineWrapper's
 // create() builds it); the bayes-peft packages it imports come compiled, with their own.
 module.exports = {
-  testEnvironment: 'node',
+  // Node's environment with Node's own typed arrays: onnxruntime-node's results (the conformance
+  // suite's onnxruntime check) are refused by a test realm's Float32Array.
+  testEnvironment: '@bayes-peft/plugin-testkit/jest-environment',
   roots: ['<rootDir>/src'],
   testMatch: ['**/*.test.ts'],
   transform: {

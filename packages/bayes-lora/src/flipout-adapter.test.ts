@@ -95,7 +95,7 @@ describe('FlipoutAdapter', () => {
 
   it('with fixed noise applies exactly the weight A + sigma ⊙ eps on every call (one weight sample per sequence)', () => {
     const { fl } = layer(4);
-    fl.fixNoise(new Rng(9));
+    fl.fixNoise([new Rng(9)]);
     expect(fl.noiseFixed).toBe(true);
     const x1 = tf.randomNormal([2, 3, IN], 0, 1, 'float32', 6);
     const x2 = tf.randomNormal([1, 1, IN], 0, 1, 'float32', 8);

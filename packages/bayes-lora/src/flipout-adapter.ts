@@ -10,9 +10,9 @@
  * R ∈ {±1}^[..., in], S ∈ {±1}^[..., r] drawn independently per token position. All draws come
  * from seeds of the call's ForwardContext rng.
  *
- * For generation the wrapper fixes one weight sample (`fixNoise`): z is drawn once and reused
- * by every decoding step, and the sign vectors are switched off, so the sequence sees exactly
- * A + E, a draw from q(A), at every step. (The reference re-samples at every decoding
+ * For generation the wrapper fixes one weight sample per generated sample (`fixNoise`): z is
+ * drawn once and reused by every decoding step of the context's sample, and the sign vectors are
+ * switched off, so the sequence sees exactly A + E, a draw from q(A), at every step. (The reference re-samples at every decoding
  * step, docs/reference-differences.md rows 26, 27.)
  */
 import { tf } from '@bayes-peft/tensor';
@@ -25,8 +25,8 @@ import { sigmaFromRho } from './sigma';
 export class FlipoutAdapter implements Adapter, OnnxAdapter {
   /** The reference's `blobsample` switch: off = posterior mean (LoRA only). */
   sampling = true;
-  private fixed: tf.Tensor2D | null = null;
-  private fixedSamples: tf.Tensor2D[] | null = null;
+  /** The fixed z of each weight sample (generation), or null. */
+  private fixed: tf.Tensor2D[] | null = null;
   /** E^T of each fixed sample on the host, for the ONNX export (sigma does not move while a sample is fixed). */
   private readonly fixedFeeds = new Map<number, Float32Array>();
 
@@ -55,7 +55,7 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
     if (!this.sampling) return mean;
     const xn = lora.dropoutInput(x, ctx); // d'(x): an independent dropout draw (identity when dropout is 0)
     if (this.fixed) {
-      const E = this.noise.perturbation(this.sigma(), this.fixed);
+      const E = this.noise.perturbation(this.sigma(), this.fixedDraw(ctx.sample ?? 0));
       return tf.add(mean, lora.up(lora.down(xn, E)));
     }
     const [r, inF] = lora.A.shape;
@@ -68,31 +68,26 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
     return tf.add(mean, lora.up(noise));
   }
 
-  /** Fixes one weight sample: every later call uses this draw z and no sign flips, until `releaseNoise`. */
-  fixNoise(rng: Rng): void {
-    this.releaseNoise();
-    const [r, inF] = this.lora.A.shape;
-    this.fixed = tf.tidy(() => this.noise.draw([r, inF], rng) as tf.Tensor2D);
-  }
-
   /**
-   * Fixes one weight sample per sample of an onnxruntime decoding (sample s: the draw from
-   * rngs[s], as `fixNoise(rngs[s])` makes it), until `releaseNoise`. Only the ONNX export reads
-   * them all; `delta` meanwhile uses sample 0's.
+   * Fixes one weight sample per generated sample s (the draw z from rngs[s]): every later call
+   * of sample s uses it, with no sign flips, until `releaseNoise`.
    */
-  fixNoiseSamples(rngs: readonly Rng[]): void {
+  fixNoise(rngs: readonly Rng[]): void {
     this.releaseNoise();
     const [r, inF] = this.lora.A.shape;
-    this.fixedSamples = rngs.map((rng) => tf.tidy(() => this.noise.draw([r, inF], rng) as tf.Tensor2D));
-    this.fixed = this.fixedSamples[0] ?? null;
+    this.fixed = rngs.map((rng) => tf.tidy(() => this.noise.draw([r, inF], rng) as tf.Tensor2D));
   }
 
   releaseNoise(): void {
     this.fixedFeeds.clear();
-    if (this.fixedSamples) tf.dispose(this.fixedSamples);
-    else this.fixed?.dispose();
-    this.fixedSamples = null;
+    if (this.fixed) tf.dispose(this.fixed);
     this.fixed = null;
+  }
+
+  private fixedDraw(sample: number): tf.Tensor2D {
+    const z = this.fixed?.[sample];
+    if (!z) throw new Error(`${this.lora.site.name}: no fixed weight sample ${sample} (${this.fixed?.length ?? 0} fixed)`);
+    return z;
   }
 
   get noiseFixed(): boolean {
@@ -138,8 +133,7 @@ export class FlipoutAdapter implements Adapter, OnnxAdapter {
       // A decoding asks for the same fixed draw at every step: made once per fixing.
       let Et = this.fixedFeeds.get(sample);
       if (!Et) {
-        const fixed = this.fixedSamples ? this.fixedSamples[sample] : this.fixed;
-        if (!fixed) throw new Error(`${this.lora.site.name}: no fixed weight sample ${sample} (${this.fixedSamples?.length} fixed)`);
+        const fixed = this.fixedDraw(sample);
         let E!: Float32Array;
         tf.tidy(() => {
           E = this.noise.perturbation(this.sigma(), fixed).dataSync() as Float32Array;

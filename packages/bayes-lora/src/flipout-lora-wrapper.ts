@@ -68,12 +68,9 @@ export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> extends L
   }
 
   /** Each generated sample fixes one weight draw A + E for all decoding steps (the reference re-samples every step, defect 13). */
-  protected override fixDraws(draws: readonly ((site: string) => Rng)[], _batchSize: number, batched: boolean): void {
+  protected override fixDraws(draws: readonly ((site: string) => Rng)[]): void {
     if (this.meanOnly) return this.setSampling(false);
-    for (const [name, layer] of this.layers) {
-      if (batched) layer.fixNoiseSamples(draws.map((d) => d(name)));
-      else layer.fixNoise(draws[0](name));
-    }
+    for (const [name, layer] of this.layers) layer.fixNoise(draws.map((d) => d(name)));
   }
 
   protected override releaseDraws(): void {

@@ -35,14 +35,14 @@ class TestWrapper extends VariationalLoraWrapper<VariationalLoraOptions> {
 }
 
 describe('VariationalLoraWrapper', () => {
-  it("uses the family's noise in predict and its KL in training, under the method's name", () => {
+  it("uses the family's noise in predict and its KL in training, under the method's name", async () => {
     const bb = new ToyBackbone();
     const w = new TestWrapper(makeRunContext(1), lora, shiftFamily(0));
     w.attach(bb);
     tf.tidy(() => w.adapters().forEach((l) => l.lora.B.assign(tf.randomNormal(l.lora.B.shape, 0, 0.3, 'float32', 5))));
     const batch = makeMcqBatch(bb, ['ab', 'ba', 'aab', 'bba'], [0, 1, 0, 1]);
     // shift 0: every sample is the posterior mean
-    const p = w.predict(batch, { phase: 'final' }).arraySync();
+    const p = (await w.predict(batch, { phase: 'final' })).arraySync();
     w.adapters().forEach((l) => (l.sampling = false));
     const mean = bb.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx: { training: false, rng: new Rng(0) } });
     const m = mean.arraySync() as number[][];
@@ -62,14 +62,14 @@ describe('VariationalLoraWrapper', () => {
     bb.dispose();
   });
 
-  it('with a non-zero perturbation the samples differ (flipout signs per call) and predict leaks no tensor', () => {
+  it('with a non-zero perturbation the samples differ (flipout signs per call) and predict leaks no tensor', async () => {
     const bb = new ToyBackbone();
     const w = new TestWrapper(makeRunContext(1), lora, shiftFamily(0.5));
     w.attach(bb);
     tf.tidy(() => w.adapters().forEach((l) => l.lora.B.assign(tf.randomNormal(l.lora.B.shape, 0, 0.3, 'float32', 5))));
     const batch = makeMcqBatch(bb, ['ab', 'ba'], [0, 1]);
     const before = tf.memory().numTensors;
-    const p = w.predict(batch, { phase: 'intermediate' });
+    const p = await w.predict(batch, { phase: 'intermediate' });
     const a = p.arraySync();
     p.dispose();
     expect(tf.memory().numTensors).toBe(before);

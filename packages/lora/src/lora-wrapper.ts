@@ -1,6 +1,5 @@
 import { tf } from '@bayes-peft/tensor';
 import {
-  requireSampledForward,
   LinearWarmupDecay,
   NonFiniteLossError,
   classAccuracy,
@@ -11,11 +10,11 @@ import {
   type AveragingRule,
   type Backbone,
   type EncodedBatch,
-  type EvalEngine,
   type EvalPhase,
   type ForwardContext,
   type GenerateOptions,
   type GenerationResult,
+  type SampleContext,
   type LinearSite,
   type LoraConfig,
   type McqBatch,
@@ -66,17 +65,18 @@ const instances = new Map<string, number>();
  * The lifecycle every LoRA method shares: attach (LoRA on the target sites, from the run's
  * `lora` stream, wrapped in the method's adapter), prepare (the plan's optimizer under the
  * linear warmup/decay schedule), the training step (forward, loss, gradients, a finiteness
- * check, the optimizer step), S-sample prediction and generation on both engines, the PEFT
- * layout, resume state, naming and dispose. A method overrides only its maths:
+ * check, the optimizer step), S-sample prediction and generation through the backbone's sampled
+ * calls (on whatever engine the run chose), the PEFT layout, resume state, naming and dispose. A
+ * method overrides only its maths:
  *
  * - `createAdapter`: the adapter it installs around each LoRA (default: plain LoRA);
  * - `dataLoss` / `extraLoss`: the loss and the terms added to it (a prior, a KL);
- * - `samples` and the draw hooks (`passStream`, `beginPasses`, `selectPass`, `fixDraws`): how
- *   weight samples are drawn and how many; `averaging`: how they are combined.
+ * - `samples` and the draw hooks (`passStream`, `beginPasses`, `fixDraws`): how weight samples
+ *   are drawn and how many (an adapter with per-sample state reads the sample index from its
+ *   ForwardContext); `averaging`: how they are combined.
  */
 export abstract class LoraWrapper<O extends object = object, A extends WrapperAdapter = LoraAdapter> implements Wrapper {
   abstract readonly name: string;
-  readonly engines: readonly EvalEngine[] = ['tfjs', 'onnxruntime'];
   protected backbone: Backbone | null = null;
   protected readonly layers = new Map<string, A>();
   protected trainers: ReadonlyMap<string, Trainer> | null = null;
@@ -138,18 +138,16 @@ export abstract class LoraWrapper<O extends object = object, A extends WrapperAd
     return 1;
   }
 
-  /** Before and after the passes of one predict/generate call on `engine`. */
-  protected beginPasses(_engine: EvalEngine): void {}
-  protected endPasses(_engine: EvalEngine): void {}
-  /** Before pass `s` on TensorFlow.js (e.g. the ensemble member). */
-  protected selectPass(_s: number): void {}
+  /** Before and after the passes of one predict/generate call (e.g. switching the posterior mean on). */
+  protected beginPasses(): void {}
+  protected endPasses(): void {}
 
   /**
-   * Fixes the weight draw of each generated sample for whole sequences: `draws[i](site)` is
-   * sample i's stream at a site; `batched` when every sample is decoded in one onnxruntime run.
-   * Wrappers whose passes draw nothing leave it undefined.
+   * Fixes the weight draw of each generated sample for whole sequences: `draws[s](site)` is
+   * sample s's stream at a site; the adapters keep one draw per sample and pick theirs by the
+   * context's `sample`. Wrappers whose passes draw nothing leave it undefined.
    */
-  protected fixDraws?(draws: readonly ((site: string) => Rng)[], batchSize: number, batched: boolean): void;
+  protected fixDraws?(draws: readonly ((site: string) => Rng)[], batchSize: number): void;
   protected releaseDraws?(): void;
 
   /** The optimizers of a plan by name (the names key the resume state). */
@@ -211,75 +209,34 @@ export abstract class LoraWrapper<O extends object = object, A extends WrapperAd
     });
   }
 
-  /** Logits [B, S, C]: S passes; with engine 'onnxruntime' one run of the backbone's graph (a promise). */
-  predict(batch: McqBatch, options: PredictOptions & { engine?: 'tfjs' }): tf.Tensor3D;
-  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D>;
-  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D> {
+  /** Logits [B, S, C] of S weight samples, through the backbone's sampled forward. */
+  async predict(batch: McqBatch, options: PredictOptions): Promise<tf.Tensor3D> {
     const backbone = this.requireBackbone('predict');
-    const S = this.samples(options.phase);
+    const samples = this.samples(options.phase);
     // The run's k-th predict draws from predict/k; k is part of the run's Rng state, which checkpoints save (see Rng.nextChild).
     const call = this.rng.nextChild('predict');
     const stream = this.passStream;
-    const passContext = (s: number): ForwardContext => ({ training: false, rng: stream ? call.child(`${stream}-${s}`) : call });
-    if (options.engine === 'onnxruntime') {
-      const sampled = requireSampledForward(backbone, this.name);
-      const extra = stream ? { sampleContext: passContext } : {};
-      return this.around('onnxruntime', () => sampled(batch.tokens, { samples: S, columns: batch.targetIds, ctx: passContext(0), ...extra }));
-    }
-    this.beginPasses('tfjs');
-    try {
-      return tf.tidy(() => {
-        const out: tf.Tensor[] = [];
-        for (let s = 0; s < S; s++) {
-          this.selectPass(s);
-          out.push(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx: passContext(s) }));
-        }
-        return tf.stack(out, 1) as tf.Tensor3D;
-      });
-    } finally {
-      this.endPasses('tfjs');
-    }
+    const sampleContext: SampleContext = (s) => ({ training: false, rng: stream ? call.child(`${stream}-${s}`) : call });
+    return this.duringPasses(() => backbone.sampledForward(batch.tokens, { samples, columns: batch.targetIds, sampleContext }));
   }
 
   /** S generations per prompt ([B][S]); sample s keeps one weight draw for its whole sequence. */
   async generate(batch: EncodedBatch, options: GenerateOptions & { phase: EvalPhase }): Promise<GenerationResult[][]> {
     const backbone = this.requireBackbone('generate');
-    const { phase, ...rest } = options;
-    const S = this.samples(phase);
+    const { phase, ctx, ...rest } = options;
+    const samples = this.samples(phase);
     const label = this.passStream ?? 'sample';
-    const sampleContext = (s: number): ForwardContext => ({ training: false, rng: S === 1 ? options.ctx.rng : options.ctx.rng.child(`${label}/${s}`) });
+    const sampleContext: SampleContext = (s) => ({ training: false, rng: samples === 1 ? ctx.rng : ctx.rng.child(`${label}/${s}`) });
     // This call's fixed draws: generate/<k>/<sample>/<site> for the run's k-th generate (see Rng.nextChild).
     const call = this.fixDraws ? this.rng.nextChild('generate') : null;
-    const draw = (s: number) => (site: string) => call!.child(`${s}/${site}`);
-    const B = batch.ids.length;
-    if (options.engine === 'onnxruntime' && backbone.sampledGenerate && (S > 1 || call)) {
-      const sampledGenerate = backbone.sampledGenerate.bind(backbone);
-      return this.around('onnxruntime', async () => {
-        this.fixDraws?.(Array.from({ length: S }, (_, s) => draw(s)), B, true);
-        try {
-          return await sampledGenerate(batch, { ...rest, samples: S, sampleContext });
-        } finally {
-          this.releaseDraws?.();
-        }
-      });
-    }
-    const out: GenerationResult[][] = batch.ids.map(() => []);
-    this.beginPasses('tfjs');
-    try {
-      for (let s = 0; s < S; s++) {
-        this.selectPass(s);
-        this.fixDraws?.([draw(s)], B, false);
-        try {
-          const results = await backbone.generate(batch, { ...rest, ctx: sampleContext(s) });
-          results.forEach((r, b) => out[b].push(r));
-        } finally {
-          this.releaseDraws?.();
-        }
+    return this.duringPasses(async () => {
+      if (call) this.fixDraws?.(Array.from({ length: samples }, (_, s) => (site: string) => call.child(`${s}/${site}`)), batch.ids.length);
+      try {
+        return await backbone.sampledGenerate(batch, { ...rest, samples, sampleContext });
+      } finally {
+        this.releaseDraws?.();
       }
-    } finally {
-      this.endPasses('tfjs');
-    }
-    return out;
+    });
   }
 
   /** The PEFT layout: `peftTensors()` and bayes_peft.json = { wrapper, options, ...metadata() }. */
@@ -423,12 +380,12 @@ export abstract class LoraWrapper<O extends object = object, A extends WrapperAd
     assignLoraFromPeft(files, this.loras());
   }
 
-  private async around<T>(engine: EvalEngine, run: () => Promise<T>): Promise<T> {
-    this.beginPasses(engine);
+  private async duringPasses<T>(run: () => Promise<T>): Promise<T> {
+    this.beginPasses();
     try {
       return await run();
     } finally {
-      this.endPasses(engine);
+      this.endPasses();
     }
   }
 

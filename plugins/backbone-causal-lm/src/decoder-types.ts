@@ -3,7 +3,7 @@
  * DecodingModel, generate works against it, so neither imports the other.
  */
 import type { tf } from '@bayes-peft/tensor';
-import type { EncodedBatch, ForwardContext, TokenBatch } from '@bayes-peft/core';
+import type { EncodedBatch, ForwardContext, SampleContext, TokenBatch } from '@bayes-peft/core';
 import type { CausalLmConfig } from './config';
 import type { LayerCache } from './layer';
 import type { HostKvCache } from './onnx/onnx-decoder';
@@ -38,6 +38,6 @@ export interface DecodingModel {
     positions: readonly (readonly number[])[],
     mask: readonly (readonly number[])[],
     past: HostKvCache | null,
-    options: { readonly ctx: ForwardContext; readonly sampleContext?: (sample: number) => ForwardContext },
+    options: { readonly sampleContext: SampleContext },
   ): Promise<{ logits: Float32Array; cache: HostKvCache }>;
 }

@@ -1,5 +1,5 @@
 import { tf } from '@bayes-peft/tensor';
-import type { EncodedBatch, ForwardContext, GenerateOptions, GenerationResult } from '@bayes-peft/core';
+import { contextOfSample, type EncodedBatch, type EvalEngine, type ForwardContext, type GenerateOptions, type GenerationResult, type SampleContext } from '@bayes-peft/core';
 import { hostBias } from './attention';
 import { maskPositions, unpad } from './encode';
 import type { DecodingModel, KvCache } from './decoder-types';
@@ -12,15 +12,15 @@ import { logProbAt, pickToken } from './sampling';
  * Draws come from `options.ctx.rng` in row order, so a run is reproducible from its seed.
  * `nll` sums -log softmax of the raw logits (before temperature and top-p) of the chosen tokens.
  */
-export async function generate(model: DecodingModel, batch: EncodedBatch, options: GenerateOptions): Promise<GenerationResult[]> {
-  return (await generateSamples(model, batch, { ...options, samples: 1 })).map((perSample) => perSample[0]);
+export async function generate(model: DecodingModel, batch: EncodedBatch, options: GenerateOptions, engine: EvalEngine = 'tfjs'): Promise<GenerationResult[]> {
+  return (await generateSamples(model, batch, { ...options, samples: 1, sampleContext: () => options.ctx }, engine)).map((perSample) => perSample[0]);
 }
 
-export interface SampledGenerateOptions extends GenerateOptions {
+export interface GenerateSamplesOptions extends Omit<GenerateOptions, 'ctx'> {
   /** Weight samples, one sequence each per prompt (more than 1: onnxruntime only). */
   readonly samples: number;
-  /** Sample s's context: its token draws and its adapters' inputs (default: every sample uses ctx). */
-  readonly sampleContext?: (sample: number) => ForwardContext;
+  /** Sample s's context: its token draws and its adapters' inputs. */
+  readonly sampleContext: SampleContext;
 }
 
 /**
@@ -29,18 +29,18 @@ export interface SampledGenerateOptions extends GenerateOptions {
  * every sample's sequences (a sample axis in front of the batch), each sample drawing its tokens
  * from its own stream. Finished samples ride along with padding until every row is done.
  */
-export async function generateSamples(model: DecodingModel, batch: EncodedBatch, options: SampledGenerateOptions): Promise<GenerationResult[][]> {
+export async function generateSamples(model: DecodingModel, batch: EncodedBatch, options: GenerateSamplesOptions, engine: EvalEngine): Promise<GenerationResult[][]> {
   const { maxNewTokens, temperature, topP, samples } = options;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
   if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new Error(`generate: temperature must be >= 0, got ${temperature}`);
   if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${topP}`);
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`generate: samples must be a positive integer, got ${samples}`);
-  if (samples > 1 && options.engine !== 'onnxruntime') throw new Error('generate: several samples in one decoding need the onnxruntime engine');
+  if (samples > 1 && engine !== 'onnxruntime') throw new Error('generate: several samples in one decoding need the onnxruntime engine');
   const eos = new Set<number>(
     options.eosTokenId === undefined ? model.tokenizer.eosTokenIds : options.eosTokenId === null ? [] : [options.eosTokenId],
   );
   // One context object per sample for the whole generation: its rng is a stream that advances.
-  const contexts = Array.from({ length: samples }, (_, s) => (options.sampleContext ? options.sampleContext(s) : options.ctx));
+  const contexts = Array.from({ length: samples }, (_, s) => contextOfSample(options.sampleContext, s));
 
   const prompts = unpad(batch);
   const rows = prompts.length;
@@ -54,10 +54,10 @@ export async function generateSamples(model: DecodingModel, batch: EncodedBatch,
     // Next RoPE position of each row = its number of real tokens so far.
     const lengths = prompts.map((p) => p.length);
     const positions = maskPositions(mask);
-    const engine: StepEngine = options.engine === 'onnxruntime' ? new OnnxSteps(model, contexts) : new TfjsSteps(model, contexts[0]);
+    const steps: StepEngine = engine === 'onnxruntime' ? new OnnxSteps(model, contexts) : new TfjsSteps(model, contexts[0]);
     try {
       // Logits [B, S, V]: row b of sample s at (b * S + s) * V.
-      let values = await engine.prefill(batch, positions, mask, Math.max(...lengths) - 1);
+      let values = await steps.prefill(batch, positions, mask, Math.max(...lengths) - 1);
       for (let step = 0; ; step++) {
         const vocab = values.length / (rows * samples);
         const next: number[][] = [];
@@ -81,11 +81,11 @@ export async function generateSamples(model: DecodingModel, batch: EncodedBatch,
         if (done.every((d) => d.every(Boolean)) || step + 1 >= maxNewTokens) break;
 
         for (const r of mask) r.push(1);
-        values = await engine.step(next, lengths.map((n) => [n]), mask, Math.max(...lengths));
+        values = await steps.step(next, lengths.map((n) => [n]), mask, Math.max(...lengths));
         for (let r = 0; r < rows; r++) lengths[r]++;
       }
     } finally {
-      engine.dispose();
+      steps.dispose();
     }
   }
 
@@ -191,7 +191,7 @@ class OnnxSteps implements StepEngine {
 
   private async run(ids: number[][][], positions: number[][], mask: number[][]): Promise<Float32Array> {
     const contexts = this.contexts;
-    const out = await this.model.onnxDecodeStep(ids, positions, mask, this.cache, { ctx: contexts[0], sampleContext: (s) => contexts[s] });
+    const out = await this.model.onnxDecodeStep(ids, positions, mask, this.cache, { sampleContext: (s) => contexts[s] });
     this.cache = out.cache;
     return out.logits;
   }

@@ -1,14 +1,19 @@
 import { tf } from '@bayes-peft/tensor';
-import type {
-  Backbone,
-  EncodedBatch,
-  ForwardContext,
-  ForwardOptions,
-  GenerateOptions,
-  GenerationResult,
-  LinearSite,
-  SampledForwardOptions,
-  TokenBatch,
+import {
+  checkSamples,
+  sampledForwardByPasses,
+  sampledGenerateBySequences,
+  type Backbone,
+  type EncodedBatch,
+  type EvalEngine,
+  type ForwardContext,
+  type ForwardOptions,
+  type GenerateOptions,
+  type GenerationResult,
+  type LinearSite,
+  type SampledForwardOptions,
+  type SampledGenerateOptions,
+  type TokenBatch,
 } from '@bayes-peft/core';
 import { causalBias } from './attention';
 import type { CausalLmConfig } from './config';
@@ -36,6 +41,8 @@ export class CausalLm implements Backbone, DecodingModel {
   private readonly siteList: readonly Linear[];
   private readonly rope: RopeTables;
   private readonly onnx: OnnxDecoder;
+  /** The engine of sampled calls and generation (the runner's choice; forward is always TensorFlow.js). */
+  private evalEngine: EvalEngine = 'tfjs';
   private disposed = false;
 
   constructor(
@@ -103,19 +110,32 @@ export class CausalLm implements Backbone, DecodingModel {
     });
   }
 
-  /** Why `sampledForward` cannot run now (onnxruntime missing, an adapter without ONNX export), or null. */
-  sampledForwardUnavailable(): string | null {
-    return this.onnx.unavailable();
+  /** Null when `engine` can run the sampled calls with the adapters installed now, else why not. */
+  engineUnavailable(engine: EvalEngine): string | null {
+    return engine === 'onnxruntime' ? this.onnx.unavailable() : null;
+  }
+
+  /** Sampled forwards and generations run on `engine` from now on. */
+  useEngine(engine: EvalEngine): void {
+    const reason = this.engineUnavailable(engine);
+    if (reason) throw new Error(`${this.id}: cannot evaluate on ${engine}: ${reason}`);
+    this.evalEngine = engine;
+  }
+
+  /** The engine sampled calls and generations run on. */
+  get engine(): EvalEngine {
+    return this.evalEngine;
   }
 
   /**
-   * `samples` weight-sampled forwards in one onnxruntime run: [B, samples, columns.length]
-   * logits at the last position, the numbers `samples` calls of forward(output 'last', columns)
-   * with the same ctx give (same draws, float32 rounding aside).
+   * `samples` weight-sampled forwards: [B, samples, columns.length] logits at the last position,
+   * the numbers `samples` calls of forward(output 'last', columns) with `sampleContext(s)` give
+   * (same draws, float32 rounding aside). On onnxruntime: one graph run for all samples.
    */
   async sampledForward(batch: TokenBatch, options: SampledForwardOptions): Promise<tf.Tensor3D> {
     this.assertLive();
-    if (!Number.isInteger(options.samples) || options.samples < 1) throw new Error(`sampledForward: samples must be a positive integer, got ${options.samples}`);
+    checkSamples('sampledForward', options.samples);
+    if (this.evalEngine === 'tfjs') return sampledForwardByPasses(this, batch, options);
     return (await this.onnx.run(batch, { output: 'columns', ...options })) as tf.Tensor3D;
   }
 
@@ -125,7 +145,7 @@ export class CausalLm implements Backbone, DecodingModel {
     return (await this.onnx.run(batch, { output: 'all', ...options })) as tf.Tensor4D;
   }
 
-  /** One incremental decoding step through onnxruntime (generate's engine 'onnxruntime'). */
+  /** One incremental decoding step through onnxruntime (generation on the onnxruntime engine). */
   onnxDecodeStep(...args: Parameters<OnnxDecoder['decodeStep']>): ReturnType<OnnxDecoder['decodeStep']> {
     this.assertLive();
     return this.onnx.decodeStep(...args);
@@ -138,13 +158,17 @@ export class CausalLm implements Backbone, DecodingModel {
 
   async generate(batch: EncodedBatch, options: GenerateOptions): Promise<GenerationResult[]> {
     this.assertLive();
-    return generate(this, batch, options);
+    return generate(this, batch, options, this.evalEngine);
   }
 
-  /** `samples` generations per prompt decoded together through onnxruntime ([B][samples]); see generateSamples. */
-  async sampledGenerate(batch: EncodedBatch, options: GenerateOptions & { samples: number; sampleContext: (sample: number) => ForwardContext }): Promise<GenerationResult[][]> {
+  /**
+   * `samples` generations per prompt ([B][samples]): on onnxruntime decoded together, one run
+   * per step for every sample (see generateSamples); on TensorFlow.js one sample after another.
+   */
+  async sampledGenerate(batch: EncodedBatch, options: SampledGenerateOptions): Promise<GenerationResult[][]> {
     this.assertLive();
-    return generateSamples(this, batch, { ...options, engine: 'onnxruntime' });
+    if (this.evalEngine === 'tfjs') return sampledGenerateBySequences(this, batch, options);
+    return generateSamples(this, batch, options, 'onnxruntime');
   }
 
   /**

@@ -3,7 +3,7 @@ import { EmptySplitError, loadSplit, selectSubset } from '@bayes-peft/data';
 import { formatSquadV2Row } from './format';
 import { SQUAD_V2_HUB_REPO, type SquadV2Options } from './options';
 
-/** SQuAD v2 as the reference's oedataset formats it (docs/reference-differences.md rows 78-80). */
+/** SQuAD v2 as the reference's oedataset formats it (docs/reference-differences.md rows 85-87). */
 export class SquadV2Dataset implements OpenDataset {
   readonly kind = 'open' as const;
   readonly name = 'squad-v2';

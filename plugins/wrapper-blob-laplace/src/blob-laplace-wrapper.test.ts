@@ -121,13 +121,13 @@ describe('BlobLaplaceWrapper', () => {
     [w, bb].forEach((x) => x.dispose());
   });
 
-  it('samples Laplace weight noise in predict; inferenceNotSample evaluates the posterior mean in one pass (N = 0)', () => {
+  it('samples Laplace weight noise in predict; inferenceNotSample evaluates the posterior mean in one pass (N = 0)', async () => {
     const { bb, w } = make({ evalSamples: 2, evalSamplesFinal: 4 });
     randomizeB(w, 6);
     tf.tidy(() => w.adapters().forEach((l) => l.rho.assign(tf.fill(l.rho.shape, 0.4))));
     const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
-    const fin = w.predict(batch, { phase: 'final' });
-    const inter = w.predict(batch, { phase: 'intermediate' });
+    const fin = await w.predict(batch, { phase: 'final' });
+    const inter = await w.predict(batch, { phase: 'intermediate' });
     expect(fin.shape).toEqual([8, 4, 2]);
     expect(inter.shape).toEqual([8, 2, 2]);
     const f = fin.arraySync();
@@ -141,7 +141,7 @@ describe('BlobLaplaceWrapper', () => {
       l.rho.assign(src.rho);
     }));
     const batch2 = makeMcqBatch(bb2, PROMPTS, ANSWERS);
-    const n0 = mean.predict(batch2, { phase: 'final' });
+    const n0 = await mean.predict(batch2, { phase: 'final' });
     expect(n0.shape).toEqual([8, 1, 2]);
     w.adapters().forEach((l) => (l.sampling = false));
     const direct = bb.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx: { training: false, rng: new Rng(0) } });
@@ -164,7 +164,7 @@ describe('BlobLaplaceWrapper', () => {
       expect(tf.memory().numTensors).toBe(baseline);
       for (const k of ['loss', 'nll', 'kl', 'elbo', 'pi', 'lr', 'acc']) expect(Number.isFinite(last[k])).toBe(true);
     }
-    for (const phase of ['intermediate', 'final'] as const) w.predict(batch, { phase }).dispose();
+    for (const phase of ['intermediate', 'final'] as const) (await w.predict(batch, { phase })).dispose();
     await w.generate(bb.encode(['ab']), { maxNewTokens: 2, temperature: 0, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(1) }, phase: 'final' });
     expect(tf.memory().numTensors).toBe(baseline);
     expect(last.nll).toBeLessThan(0.5 * first.nll);
@@ -172,21 +172,21 @@ describe('BlobLaplaceWrapper', () => {
     [w, bb].forEach((x) => x.dispose());
   });
 
-  it('is deterministic under a seed, and another seed gives another run', () => {
-    const run = (seed: number) => {
+  it('is deterministic under a seed, and another seed gives another run', async () => {
+    const run = async (seed: number) => {
       const { bb, w } = make({ trainSamples: 2 }, seed);
       const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
       w.prepare(makePlan());
       const logs = [0, 1, 2].map((s) => w.trainStep(batch, s));
-      const pred = w.predict(batch, { phase: 'intermediate' });
+      const pred = await w.predict(batch, { phase: 'intermediate' });
       const out = { logs, vars: w.variables().map((v) => Array.from(v.dataSync())), pred: Array.from(pred.dataSync()) };
       pred.dispose();
       disposeBatch(batch);
       [w, bb].forEach((x) => x.dispose());
       return out;
     };
-    const a = run(5);
-    expect(run(5)).toEqual(a);
-    expect(run(6).vars).not.toEqual(a.vars);
+    const a = await run(5);
+    expect(await run(5)).toEqual(a);
+    expect((await run(6)).vars).not.toEqual(a.vars);
   });
 });

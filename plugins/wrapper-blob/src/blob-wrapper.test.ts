@@ -79,7 +79,7 @@ describe('BlobWrapper', () => {
     cleanup(w, bb, bb2);
   });
 
-  it("with sigma forced to 0 gives exactly plain LoRA's (MLE's) logits, in every sample", () => {
+  it("with sigma forced to 0 gives exactly plain LoRA's (MLE's) logits, in every sample", async () => {
     const { bb, w } = make({ evalSamplesFinal: 3 });
     randomizeB(w.variables(), 21);
     tf.tidy(() => w.adapters().forEach((l) => l.rho.assign(tf.zerosLike(l.rho))));
@@ -88,7 +88,7 @@ describe('BlobWrapper', () => {
     tf.tidy(() => plain.forEach(({ lora: l }, name) => l.B.assign(w.adapters().get(name)!.lora.B)));
     const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
     const batch2 = makeMcqBatch(bb2, PROMPTS, ANSWERS);
-    const blob = w.predict(batch, { phase: 'final' });
+    const blob = await w.predict(batch, { phase: 'final' });
     const mle = bb2.forward(batch2.tokens, { output: 'last', columns: batch2.targetIds, ctx: { training: false, rng: new Rng(0) } });
     expect(blob.shape).toEqual([PROMPTS.length, 3, 2]);
     const b = blob.arraySync();
@@ -98,7 +98,7 @@ describe('BlobWrapper', () => {
     const { bb: bb3, w: w3 } = make({ evalSamplesFinal: 3 });
     randomizeB(w3.variables(), 21);
     const batch3 = makeMcqBatch(bb3, PROMPTS, ANSWERS);
-    const noisy = w3.predict(batch3, { phase: 'final' }).arraySync();
+    const noisy = (await w3.predict(batch3, { phase: 'final' })).arraySync();
     expect(noisy.map((row) => row[0])).not.toEqual(m);
     for (const { lora: l } of plain.values()) l.dispose();
     tf.dispose([blob, mle]);
@@ -106,13 +106,13 @@ describe('BlobWrapper', () => {
     cleanup(w, w3, bb, bb2, bb3);
   });
 
-  it('predicts [B, S, C]: evalSamples (intermediate), evalSamplesFinal (final), one posterior-mean pass with inferenceNotSample', () => {
+  it('predicts [B, S, C]: evalSamples (intermediate), evalSamplesFinal (final), one posterior-mean pass with inferenceNotSample', async () => {
     const { bb, w } = make({ evalSamples: 2, evalSamplesFinal: 5 });
     randomizeB(w.variables(), 3);
     tf.tidy(() => w.adapters().forEach((l) => l.rho.assign(tf.fill(l.rho.shape, 0.3)))); // sigma 0.09: visible noise
     const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
-    const inter = w.predict(batch, { phase: 'intermediate' });
-    const fin = w.predict(batch, { phase: 'final' });
+    const inter = await w.predict(batch, { phase: 'intermediate' });
+    const fin = await w.predict(batch, { phase: 'final' });
     expect(inter.shape).toEqual([8, 2, 2]);
     expect(fin.shape).toEqual([8, 5, 2]);
     const f = fin.arraySync();
@@ -123,7 +123,7 @@ describe('BlobWrapper', () => {
       const { bb: bb2, w: w2 } = make({ inferenceNotSample: true, evalSamplesFinal: 5 });
       await w2.load(dir);
       const batch2 = makeMcqBatch(bb2, PROMPTS, ANSWERS);
-      const mean = w2.predict(batch2, { phase: 'final' });
+      const mean = await w2.predict(batch2, { phase: 'final' });
       expect(mean.shape).toEqual([8, 1, 2]);
       w.adapters().forEach((l) => (l.sampling = false));
       const direct = bb.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx: { training: false, rng: new Rng(0) } });
@@ -203,7 +203,7 @@ describe('BlobWrapper', () => {
         expect(tf.memory().numTensors).toBe(baseline);
         for (const k of ['loss', 'nll', 'kl', 'elbo', 'pi', 'lr', 'acc']) expect(Number.isFinite(r[k])).toBe(true);
       }
-      for (const phase of ['intermediate', 'final'] as const) w.predict(batch, { phase }).dispose();
+      for (const phase of ['intermediate', 'final'] as const) (await w.predict(batch, { phase })).dispose();
       expect(tf.memory().numTensors).toBe(baseline);
       await w.generate(bb.encode(['ab']), { maxNewTokens: 2, temperature: 0, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(1) }, phase: 'final' });
       expect(tf.memory().numTensors).toBe(baseline);
@@ -213,22 +213,22 @@ describe('BlobWrapper', () => {
     });
   }
 
-  it('is deterministic under a seed, and another seed gives another run', () => {
-    const run = (seed: number) => {
+  it('is deterministic under a seed, and another seed gives another run', async () => {
+    const run = async (seed: number) => {
       const { bb, w } = make({ trainSamples: 2 }, seed);
       const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
       w.prepare(makePlan());
       const logs = [0, 1, 2].map((s) => w.trainStep(batch, s));
-      const pred = w.predict(batch, { phase: 'intermediate' });
+      const pred = await w.predict(batch, { phase: 'intermediate' });
       const out = { logs, vars: values(w.variables()), pred: Array.from(pred.dataSync()) };
       pred.dispose();
       disposeBatch(batch);
       cleanup(w, bb);
       return out;
     };
-    const a = run(5);
-    expect(run(5)).toEqual(a);
-    expect(run(6).vars).not.toEqual(a.vars);
+    const a = await run(5);
+    expect(await run(5)).toEqual(a);
+    expect((await run(6)).vars).not.toEqual(a.vars);
   });
 
   it('saves the PEFT layout with rho and loads it back to identical variables and logits', async () => {
@@ -246,13 +246,13 @@ describe('BlobWrapper', () => {
     expect(Array.from(tensors.get(key)!.data)).toEqual(Array.from(w.adapters().get('model.layers.1.self_attn.v_proj')!.rho.dataSync()));
 
     // a fresh wrapper of the same seed: same predict-call index -> same noise; only the weights come from disk
-    const ref = w.predict(batch, { phase: 'final' });
+    const ref = await w.predict(batch, { phase: 'final' });
     const { bb: bb2, w: w2 } = make({ evalSamplesFinal: 4 }, 1);
     const batch2 = makeMcqBatch(bb2, PROMPTS, ANSWERS);
     expect(values(w2.variables())).not.toEqual(values(w.variables()));
     await w2.load(dir);
     expect(values(w2.variables())).toEqual(values(w.variables()));
-    const got = w2.predict(batch2, { phase: 'final' });
+    const got = await w2.predict(batch2, { phase: 'final' });
     expect(got.arraySync()).toEqual(ref.arraySync());
     tf.dispose([ref, got]);
     [batch, batch2].forEach(disposeBatch);
@@ -323,7 +323,7 @@ describe('BlobWrapper', () => {
     // greedy decoding under a fixed weight is a deterministic function of that weight: replay sample 0
     // of the final call by fixing the same draw by hand
     const call = 1;
-    for (const [name, l] of w.adapters()) l.fixNoise(new Rng(1).child('wrapper-blob').child(`generate/${call}/0/${name}`));
+    for (const [name, l] of w.adapters()) l.fixNoise([new Rng(1).child('wrapper-blob').child(`generate/${call}/0/${name}`)]);
     const replay = await bb.generate(enc, { ...opts, ctx: { training: false, rng: new Rng(4).child('sample/0') } });
     w.adapters().forEach((l) => l.releaseNoise());
     expect(replay.map((r) => r.newIds)).toEqual(fin.map((g) => g[0].newIds));

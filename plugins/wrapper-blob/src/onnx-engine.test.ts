@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
-async function setup(targets: string[], options: Partial<BlobOptions>) {
+async function setup(targets: string[], options: Partial<BlobOptions>, engine: 'tfjs' | 'onnxruntime') {
   const model = await loadCausalLm(dir);
   const lora = LoraConfigSchema.parse({ r: 4, alpha: 8, targets });
   const w = new BlobWrapper(makeRunContext(7), lora, BlobOptions.parse({ evalSamplesFinal: 5, evalSamples: 2, ...options }));
@@ -41,6 +41,8 @@ async function setup(targets: string[], options: Partial<BlobOptions>) {
       layer.rho.assign(tf.fill(layer.rho.shape, 0.6));
     }
   });
+  // The run's choice of engine, set once on the backbone: the wrapper never sees it.
+  model.useEngine(engine);
   const enc = model.encode(PROMPTS);
   const ids = COLUMNS.map((c) => model.tokenizer.encode(c, { addSpecialTokens: false })[0]);
   const batch: McqBatch = { tokens: model.toTensors(enc), labels: tf.tensor1d([0, 1, 2, 3], 'int32'), targetIds: ids } as McqBatch;
@@ -59,11 +61,11 @@ describeOrt('BLoB evaluation through onnxruntime', () => {
     ['every projection and the head', ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'lm_head']],
   ] as const) {
     it(`gives the TensorFlow.js engine's logits, sample for sample (same seed, same draws): ${label}`, async () => {
-      const a = await setup([...targets], {});
-      const b = await setup([...targets], {});
+      const a = await setup([...targets], {}, 'tfjs');
+      const b = await setup([...targets], {}, 'onnxruntime');
       try {
-        const viaTfjs = a.w.predict(a.batch, { phase: 'final', engine: 'tfjs' });
-        const viaOrt = await b.w.predict(b.batch, { phase: 'final', engine: 'onnxruntime' });
+        const viaTfjs = await a.w.predict(a.batch, { phase: 'final' });
+        const viaOrt = await b.w.predict(b.batch, { phase: 'final' });
         expect(viaOrt.shape).toEqual([PROMPTS.length, 5, COLUMNS.length]);
         const x = viaTfjs.arraySync();
         const y = viaOrt.arraySync();
@@ -90,11 +92,11 @@ describeOrt('BLoB evaluation through onnxruntime', () => {
 
   it('the posterior mean (inferenceNotSample) and the intermediate sample count match too', async () => {
     for (const options of [{ inferenceNotSample: true }, {}]) {
-      const a = await setup(['q_proj', 'v_proj', 'lm_head'], options);
-      const b = await setup(['q_proj', 'v_proj', 'lm_head'], options);
+      const a = await setup(['q_proj', 'v_proj', 'lm_head'], options, 'tfjs');
+      const b = await setup(['q_proj', 'v_proj', 'lm_head'], options, 'onnxruntime');
       try {
-        const x = a.w.predict(a.batch, { phase: 'intermediate', engine: 'tfjs' });
-        const y = await b.w.predict(b.batch, { phase: 'intermediate', engine: 'onnxruntime' });
+        const x = await a.w.predict(a.batch, { phase: 'intermediate' });
+        const y = await b.w.predict(b.batch, { phase: 'intermediate' });
         expect(y.shape).toEqual(x.shape);
         expect(tf.max(tf.abs(tf.sub(x, y))).dataSync()[0]).toBeLessThan(1e-4);
         tf.dispose([x, y]);
@@ -106,14 +108,14 @@ describeOrt('BLoB evaluation through onnxruntime', () => {
   });
 
   it('generates the same texts with the same NLL through onnxruntime: one fixed weight sample A + E per sequence', async () => {
-    const a = await setup(['q_proj', 'v_proj', 'lm_head'], { evalSamples: 3 });
-    const b = await setup(['q_proj', 'v_proj', 'lm_head'], { evalSamples: 3 });
+    const a = await setup(['q_proj', 'v_proj', 'lm_head'], { evalSamples: 3 }, 'tfjs');
+    const b = await setup(['q_proj', 'v_proj', 'lm_head'], { evalSamples: 3 }, 'onnxruntime');
     try {
       const prompts = a.model.encode(PROMPTS);
       const options = { maxNewTokens: 12, temperature: 1, topP: 1, eosTokenId: null, phase: 'intermediate' as const };
       const x = await a.w.generate(prompts, { ...options, ctx: { training: false, rng: makeRunContext(1).rng } });
       const before = tf.memory().numTensors; // after the first TensorFlow.js decode made its RoPE tables
-      const y = await b.w.generate(prompts, { ...options, ctx: { training: false, rng: makeRunContext(1).rng }, engine: 'onnxruntime' });
+      const y = await b.w.generate(prompts, { ...options, ctx: { training: false, rng: makeRunContext(1).rng } });
       expect(tf.memory().numTensors).toBe(before);
       expect(y.map((row) => row.length)).toEqual(PROMPTS.map(() => 3));
       y.forEach((row, i) =>
@@ -131,20 +133,21 @@ describeOrt('BLoB evaluation through onnxruntime', () => {
   });
 
   it('keeps tf.memory().numTensors flat over repeated onnxruntime predictions, and splits samples into runs without changing them', async () => {
-    const a = await setup(['q_proj', 'v_proj', 'lm_head'], {});
-    const b = await setup(['q_proj', 'v_proj', 'lm_head'], {});
+    const a = await setup(['q_proj', 'v_proj', 'lm_head'], {}, 'onnxruntime');
+    const b = await setup(['q_proj', 'v_proj', 'lm_head'], {}, 'tfjs');
     const saved = process.env.BAYES_PEFT_ORT_ROWS;
     try {
-      tf.dispose(await a.w.predict(a.batch, { phase: 'final', engine: 'onnxruntime' }));
+      tf.dispose(await a.w.predict(a.batch, { phase: 'final' }));
       const before = tf.memory().numTensors;
-      for (let k = 0; k < 3; k++) tf.dispose(await a.w.predict(a.batch, { phase: 'final', engine: 'onnxruntime' }));
+      for (let k = 0; k < 3; k++) tf.dispose(await a.w.predict(a.batch, { phase: 'final' }));
       expect(tf.memory().numTensors).toBe(before);
 
       // Same call index on a twin wrapper, samples 2 + 2 + 1 per run instead of 5 in one run.
-      const whole = await a.w.predict(a.batch, { phase: 'final', engine: 'onnxruntime' });
-      for (let k = 0; k < 4; k++) tf.dispose(await b.w.predict(b.batch, { phase: 'final', engine: 'tfjs' }));
+      const whole = await a.w.predict(a.batch, { phase: 'final' });
+      for (let k = 0; k < 4; k++) tf.dispose(await b.w.predict(b.batch, { phase: 'final' }));
       process.env.BAYES_PEFT_ORT_ROWS = String(2 * a.batch.tokens.inputIds.size);
-      const split = await b.w.predict(b.batch, { phase: 'final', engine: 'onnxruntime' });
+      b.model.useEngine('onnxruntime');
+      const split = await b.w.predict(b.batch, { phase: 'final' });
       expect(split.shape).toEqual(whole.shape);
       expect(tf.max(tf.abs(tf.sub(whole, split))).dataSync()[0]).toBeLessThan(1e-5);
       tf.dispose([whole, split]);

@@ -24,9 +24,9 @@ function make(options: Partial<DeepEnsembleOptions> = {}, seed = 1): { bb: ToyBa
 const data = (vs: tf.Variable[]) => vs.map((v) => Array.from(v.dataSync()));
 const isA = (v: tf.Variable) => /\/A#\d+$/.test(v.name);
 
-function predictArray(w: Wrapper, bb: ToyBackbone): number[][][] {
+async function predictArray(w: Wrapper, bb: ToyBackbone): Promise<number[][][]> {
   const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
-  const t = w.predict(batch, { phase: 'final' });
+  const t = await w.predict(batch, { phase: 'final' });
   const out = t.arraySync() as number[][][];
   t.dispose();
   disposeBatch(batch);
@@ -80,12 +80,12 @@ describe('DeepEnsembleWrapper', () => {
     bb.dispose();
   });
 
-  it('trains every member on each batch; the logged loss is the mean of the members\' NLLs; members stay different', () => {
+  it('trains every member on each batch; the logged loss is the mean of the members\' NLLs; members stay different', async () => {
     const { bb, w } = make({ members: 3 });
     randomizeB(w, 2);
     const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
     // each member's batch NLL, by hand from predict's per-member logits (no dropout: predict = the training forward)
-    const z = predictArray(w, bb);
+    const z = await predictArray(w, bb);
     const nllOf = (m: number) => -ANSWERS.reduce((s, y, b) => s + Math.log(combineSamples([z[b][m]], 'probs').probs[y]), 0) / ANSWERS.length;
     w.prepare(makePlan({ lr: 0.05 }));
     const before = [0, 1, 2].map((m) => data(w.memberVariables(m)));
@@ -103,11 +103,11 @@ describe('DeepEnsembleWrapper', () => {
     bb.dispose();
   });
 
-  it('predicts [B, n, C]; the runner combines by the averaging rule, matching a hand computation for both rules', () => {
+  it('predicts [B, n, C]; the runner combines by the averaging rule, matching a hand computation for both rules', async () => {
     for (const averaging of ['probs', 'logits'] as const) {
       const { bb, w } = make({ members: 3, averaging });
       randomizeB(w, 7);
-      const z = predictArray(w, bb);
+      const z = await predictArray(w, bb);
       expect([z.length, z[0].length, z[0][0].length]).toEqual([PROMPTS.length, 3, 2]);
       expect(new Set(z[0].map((r) => r.join(','))).size).toBe(3); // members disagree
       z.forEach((members) => {
@@ -138,7 +138,7 @@ describe('DeepEnsembleWrapper', () => {
       expect(tf.memory().numTensors).toBe(baseline);
       expect(Object.values(last).every(Number.isFinite)).toBe(true);
     }
-    w.predict(batch, { phase: 'intermediate' }).dispose();
+    (await w.predict(batch, { phase: 'intermediate' })).dispose();
     const gen = await w.generate(bb.encode(['ab', 'b']), { maxNewTokens: 2, temperature: 0, topP: 1, eosTokenId: null, ctx: { training: false, rng: makeRunContext().rng }, phase: 'final' });
     expect(gen.map((g) => g.length)).toEqual([2, 2]); // [B][n]
     expect(tf.memory().numTensors).toBe(baseline);
@@ -148,21 +148,21 @@ describe('DeepEnsembleWrapper', () => {
     bb.dispose();
   });
 
-  it('is deterministic under a seed', () => {
-    const run = (seed: number) => {
+  it('is deterministic under a seed', async () => {
+    const run = async (seed: number) => {
       const { bb, w } = make({ members: 2 }, seed);
       const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
       w.prepare(makePlan());
       const losses = [0, 1, 2].map((s) => w.trainStep(batch, s).loss);
-      const out = { losses, vars: data(w.variables()), pred: predictArray(w, bb) };
+      const out = { losses, vars: data(w.variables()), pred: await predictArray(w, bb) };
       disposeBatch(batch);
       w.dispose();
       bb.dispose();
       return out;
     };
-    const a = run(3);
-    expect(run(3)).toEqual(a);
-    expect(run(4).vars).not.toEqual(a.vars);
+    const a = await run(3);
+    expect(await run(3)).toEqual(a);
+    expect((await run(4)).vars).not.toEqual(a.vars);
   });
 
   it('throws NonFiniteLossError naming the step and member; no member is updated', () => {
@@ -195,7 +195,7 @@ describe('DeepEnsembleWrapper', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'de-'));
     const { bb, w } = make({ members: 3 });
     randomizeB(w, 11);
-    const before = predictArray(w, bb);
+    const before = await predictArray(w, bb);
     await w.save(dir);
     expect((await fs.readdir(dir)).sort()).toEqual(['adapter_1', 'adapter_2', 'adapter_config.json', 'adapter_model.safetensors', 'bayes_peft.json']);
     expect(JSON.parse(await fs.readFile(path.join(dir, 'bayes_peft.json'), 'utf8'))).toEqual({ wrapper: 'deep-ensemble', options: { members: 3, averaging: 'probs' }, member: 0 });
@@ -209,9 +209,9 @@ describe('DeepEnsembleWrapper', () => {
 
     const other = new DeepEnsembleWrapper(makeRunContext(42), lora, DeepEnsembleOptions.parse({ members: 3 }));
     other.attach(bb);
-    expect(predictArray(other, bb)).not.toEqual(before);
+    expect(await predictArray(other, bb)).not.toEqual(before);
     await other.load(dir);
-    const after = predictArray(other, bb);
+    const after = await predictArray(other, bb);
     expect(after).toEqual(before); // every member, bit for bit
     other.dispose();
 

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '@bayes-peft/tensor';
-import { referenceParamGroups, type AveragingRule, type EvalEngine, type LinearSite, type LoraConfig, type McqBatch, type Rng, type RunContext, type TrainingPlan, type TrainStepResult } from '@bayes-peft/core';
+import { referenceParamGroups, type AveragingRule, type LinearSite, type LoraConfig, type McqBatch, type Rng, type RunContext, type TrainingPlan, type TrainStepResult } from '@bayes-peft/core';
 import { ADAPTER_CONFIG, LoraAdapter, LoraWrapper, assignLoraFromPeft, loraPeftTensors, type PeftAdapterFiles, type StepGradients, type Trainer } from '@bayes-peft/lora';
 import { EnsembleAdapter } from './ensemble-adapter';
 import { memberInitRng } from './ensemble-math';
@@ -20,8 +20,8 @@ export function memberStateKey(member: number): string {
 /**
  * Deep ensemble of LoRA adapters (docs/methods.md, 'Deep ensemble'): `members` independently initialised LoRAs
  * per site behind one switching adapter, each trained on every batch by its own optimizer and
- * schedule; `predict` stacks the members' logits [B, n, C] (member m is pass m; on onnxruntime
- * sample m of one graph run), combined by `averaging`. The maths is in ensemble-math.ts; the
+ * schedule; `predict` stacks the members' logits [B, n, C] (member m is weight sample m of the
+ * backbone's sampled forward), combined by `averaging`. The maths is in ensemble-math.ts; the
  * lifecycle is @bayes-peft/lora's LoraWrapper.
  */
 export class DeepEnsembleWrapper extends LoraWrapper<DeepEnsembleOptions, EnsembleAdapter> {
@@ -93,20 +93,6 @@ export class DeepEnsembleWrapper extends LoraWrapper<DeepEnsembleOptions, Ensemb
   /** One deterministic pass per member, whatever the phase. */
   protected override samples(): number {
     return this.members;
-  }
-
-  protected override selectPass(m: number): void {
-    this.setActive(m);
-  }
-
-  /** On onnxruntime the members are the samples of one graph run. */
-  protected override beginPasses(engine: EvalEngine): void {
-    if (engine === 'onnxruntime') for (const layer of this.layers.values()) layer.onnxMembers = 'per-sample';
-  }
-
-  protected override endPasses(): void {
-    for (const layer of this.layers.values()) layer.onnxMembers = 'active';
-    this.setActive(0);
   }
 
   /**

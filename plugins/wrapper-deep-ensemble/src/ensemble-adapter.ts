@@ -4,17 +4,13 @@ import { emitLoraUp, loraOnnxFeeds, type LoraAdapter } from '@bayes-peft/lora';
 import type { tf } from '@bayes-peft/tensor';
 
 /**
- * One site's adapter for a whole ensemble: the LoRA of every member, of which the `active` one
- * acts (delta = s B_m A_m dropout(x), LoRA dropout only while training). The wrapper switches
- * `active` between members; a forward pass sees exactly one member.
+ * One site's adapter for a whole ensemble: the LoRA of every member, of which one acts
+ * (delta = s B_m A_m dropout(x), LoRA dropout only while training): in a sampled call
+ * (prediction, generation) weight sample m is member m; elsewhere (a training step) the
+ * `active` one, which the wrapper switches. A forward pass sees exactly one member.
  */
 export class EnsembleAdapter implements Adapter, OnnxAdapter {
   private current = 0;
-  /**
-   * Which member feeds sample s of an onnxruntime forward: member s (the wrapper's predict, all
-   * members in one run) or the active one (generation, one member per sequence).
-   */
-  onnxMembers: 'per-sample' | 'active' = 'active';
 
   constructor(readonly members: readonly LoraAdapter[]) {
     if (members.length === 0) throw new Error('deep-ensemble: an ensemble adapter needs at least one member');
@@ -32,7 +28,7 @@ export class EnsembleAdapter implements Adapter, OnnxAdapter {
   }
 
   delta(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    return this.members[this.current].delta(x, ctx);
+    return this.memberOf(ctx.sample).delta(x, ctx);
   }
 
   onnxSignature(): string {
@@ -40,7 +36,7 @@ export class EnsembleAdapter implements Adapter, OnnxAdapter {
   }
 
   /**
-   * Sample s of an onnxruntime forward is member s (or the active member, see onnxMembers): per-sample A^T [.., in, r] and B^T [.., r, out]
+   * Sample s of an onnxruntime forward is member s: per-sample A^T [.., in, r] and B^T [.., r, out]
    * (with unit axes that broadcast over the batch and positions), LoRA's two products.
    */
   emitOnnx(g: OnnxGraphBuilder, x: string, info: OnnxSiteInfo): string {
@@ -56,11 +52,17 @@ export class EnsembleAdapter implements Adapter, OnnxAdapter {
   }
 
   onnxSample(info: OnnxSiteInfo, _lead: readonly number[], _ctx: ForwardContext, sample: number): Record<string, OnnxFeed> {
-    const member = this.onnxMembers === 'per-sample' ? sample : this.current;
-    if (!(member < this.members.length)) throw new Error(`deep-ensemble: sample ${sample} of an onnxruntime forward has no member (${this.members.length} members)`);
     const ones = onnxUnitAxes(info);
-    const feeds = loraOnnxFeeds(this.members[member], info);
+    const feeds = loraOnnxFeeds(this.memberOf(sample), info);
     return Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, { data: f.data, dims: [...ones, ...f.dims] }]));
+  }
+
+  /** Member `sample` of a sampled call, the active one outside them. */
+  private memberOf(sample: number | undefined): LoraAdapter {
+    if (sample === undefined) return this.members[this.current];
+    const member = this.members[sample];
+    if (!member) throw new Error(`deep-ensemble: weight sample ${sample} has no member (${this.members.length} members)`);
+    return member;
   }
 
   /** Every member's A and B, site-wise. */

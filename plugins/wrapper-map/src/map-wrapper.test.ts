@@ -108,7 +108,7 @@ describe('MapWrapper', () => {
     expect(plain.r.prior).toBeUndefined();
   });
 
-  it('reduces the loss, with flat tensor counts across 20 steps and predict', () => {
+  it('reduces the loss, with flat tensor counts across 20 steps and predict', async () => {
     const { bb, w } = make({ priorStd: 1 });
     const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
     w.prepare(makePlan({ totalSteps: 20, lr: 2e-2 }));
@@ -121,7 +121,7 @@ describe('MapWrapper', () => {
       expect(Object.values(last).every(Number.isFinite)).toBe(true);
     }
     for (let k = 0; k < 3; k++) {
-      const p = w.predict(batch, { phase: k === 2 ? 'final' : 'intermediate' });
+      const p = await w.predict(batch, { phase: k === 2 ? 'final' : 'intermediate' });
       expect(p.shape).toEqual([PROMPTS.length, 1, 2]);
       p.dispose();
     }
@@ -177,13 +177,13 @@ describe('MapWrapper', () => {
     const { bb, w } = make({ priorStd: 0.2 });
     randomizeB(w, 11);
     const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
-    const logits = (x: Wrapper) => {
-      const t = x.predict(batch, { phase: 'final' });
+    const logits = async (x: Wrapper) => {
+      const t = await x.predict(batch, { phase: 'final' });
       const d = Array.from(t.dataSync());
       t.dispose();
       return d;
     };
-    const before = logits(w);
+    const before = await logits(w);
     await w.save(dir);
     expect(JSON.parse(await fs.readFile(path.join(dir, 'bayes_peft.json'), 'utf8'))).toEqual({ wrapper: 'map', options: { weightDecay: 1e-5, priorStd: 0.2 } });
     const { readSafetensors } = await import('@bayes-peft/tensor');
@@ -192,9 +192,9 @@ describe('MapWrapper', () => {
     w.dispose();
     const other = new MapWrapper(makeRunContext(99), lora, MapOptions.parse({}));
     other.attach(bb);
-    expect(logits(other)).not.toEqual(before);
+    expect(await logits(other)).not.toEqual(before);
     await other.load(dir);
-    expect(logits(other)).toEqual(before);
+    expect(await logits(other)).toEqual(before);
     other.dispose();
     disposeBatch(batch);
     bb.dispose();

@@ -6,12 +6,12 @@ import { applySequenceMask, invertedDropout, keepMaskBytes, sequenceKeepMask } f
 
 /**
  * LoRA with MC dropout on its input: delta(x) = s B A dropout(x), the dropout active in every
- * forward call, training or not (that is the method). While a per-sequence mask is fixed
- * (`fixMask`, for generation) it replaces the per-element draws.
+ * forward call, training or not (that is the method). While per-sequence masks are fixed
+ * (`fixMasks`, for generation: one per weight sample) the context's sample's mask replaces the
+ * per-element draws.
  */
 export class McDropoutAdapter implements Adapter, OnnxAdapter {
-  private fixed: tf.Tensor2D | null = null;
-  private fixedSamples: tf.Tensor2D[] | null = null;
+  private fixed: tf.Tensor2D[] | null = null;
   /** The fixed masks on the host, for the ONNX export. */
   private readonly fixedFeeds = new Map<number, Float32Array>();
 
@@ -25,37 +25,34 @@ export class McDropoutAdapter implements Adapter, OnnxAdapter {
 
   /** The adapter's input after dropout: the fixed per-sequence mask if one is set, else fresh per-element draws from ctx.rng. */
   dropInput(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    return this.fixed ? applySequenceMask(x, this.fixed) : invertedDropout(x, this.rate, ctx.rng);
+    return this.fixed ? applySequenceMask(x, this.fixedMask(ctx.sample ?? 0)) : invertedDropout(x, this.rate, ctx.rng);
   }
 
   delta(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     return this.lora.up(this.lora.down(this.dropInput(x, ctx)));
   }
 
-  /** Fixes one mask per sequence of a batch of `batch` rows until `releaseMask`. */
-  fixMask(batch: number, rng: Rng): void {
+  /** Fixes one mask per sequence of a batch of `batch` rows for each weight sample s (drawn from rngs[s]), until `releaseMask`. */
+  fixMasks(batch: number, rngs: readonly Rng[]): void {
     this.releaseMask();
-    this.fixed = tf.keep(sequenceKeepMask(batch, this.lora.site.inFeatures, this.rate, rng));
-  }
-
-  /** One per-sequence mask per sample of an onnxruntime decoding (sample s: `fixMask(batch, rngs[s])`'s), until `releaseMask`. */
-  fixMaskSamples(batch: number, rngs: readonly Rng[]): void {
-    this.releaseMask();
-    this.fixedSamples = rngs.map((rng) => tf.keep(sequenceKeepMask(batch, this.lora.site.inFeatures, this.rate, rng)));
-    this.fixed = this.fixedSamples[0] ?? null;
+    this.fixed = rngs.map((rng) => tf.keep(sequenceKeepMask(batch, this.lora.site.inFeatures, this.rate, rng)));
   }
 
   releaseMask(): void {
     this.fixedFeeds.clear();
-    if (this.fixedSamples) tf.dispose(this.fixedSamples);
-    else this.fixed?.dispose();
-    this.fixedSamples = null;
+    if (this.fixed) tf.dispose(this.fixed);
     this.fixed = null;
   }
 
-  /** The fixed per-sequence mask [B, in], if any (for inspection and tests). */
-  get mask(): tf.Tensor2D | null {
-    return this.fixed;
+  /** Weight sample s's fixed per-sequence mask [B, in], or null when none is fixed (for inspection and tests). */
+  mask(sample = 0): tf.Tensor2D | null {
+    return this.fixed ? this.fixedMask(sample) : null;
+  }
+
+  private fixedMask(sample: number): tf.Tensor2D {
+    const mask = this.fixed?.[sample];
+    if (!mask) throw new Error(`mc-dropout: no fixed mask for weight sample ${sample} (${this.fixed?.length ?? 0} fixed)`);
+    return mask;
   }
 
   onnxSignature(): string {
@@ -88,8 +85,7 @@ export class McDropoutAdapter implements Adapter, OnnxAdapter {
   /** One pass's keep mask, drawn from ctx.rng as invertedDropout draws it. */
   onnxSample(info: OnnxSiteInfo, lead: readonly number[], ctx: ForwardContext, sample: number): Record<string, OnnxFeed> {
     if (this.fixed) {
-      const mask = this.fixedSamples ? this.fixedSamples[sample] : this.fixed;
-      if (!mask) throw new Error(`mc-dropout: no fixed mask for sample ${sample}`);
+      const mask = this.fixedMask(sample);
       const [b, inF] = mask.shape;
       // A decoding asks for the same masks at every step: read back once per fixing.
       let data = this.fixedFeeds.get(sample);

@@ -27,9 +27,9 @@ function randomizeB(w: McDropoutWrapper, seed: number): void {
   tf.tidy(() => [...w.adapters().values()].forEach((l, i) => l.lora.B.assign(tf.randomNormal(l.lora.B.shape, 0, 0.5, 'float32', seed + i))));
 }
 
-function predictArray(w: Wrapper, bb: ToyBackbone, phase: 'intermediate' | 'final'): number[][][] {
+async function predictArray(w: Wrapper, bb: ToyBackbone, phase: 'intermediate' | 'final'): Promise<number[][][]> {
   const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
-  const t = w.predict(batch, { phase });
+  const t = await w.predict(batch, { phase });
   const out = t.arraySync() as number[][][];
   t.dispose();
   disposeBatch(batch);
@@ -66,12 +66,12 @@ describe('wrapper-mc-dropout plugin', () => {
 });
 
 describe('McDropoutWrapper', () => {
-  it('predicts S passes ([B, S, C]) that vary across samples at evaluation', () => {
+  it('predicts S passes ([B, S, C]) that vary across samples at evaluation', async () => {
     const { bb, w } = make({ evalSamples: 2, evalSamplesFinal: 10 });
     randomizeB(w, 3);
-    const final = predictArray(w, bb, 'final');
+    const final = await predictArray(w, bb, 'final');
     expect([final.length, final[0].length, final[0][0].length]).toEqual([PROMPTS.length, 10, 2]);
-    expect(predictArray(w, bb, 'intermediate')[0]).toHaveLength(2);
+    expect((await predictArray(w, bb, 'intermediate'))[0]).toHaveLength(2);
     for (const row of final) expect(new Set(row.map((z) => z.join(','))).size).toBe(10);
     w.dispose();
     bb.dispose();
@@ -90,8 +90,8 @@ describe('McDropoutWrapper', () => {
       expect(tf.memory().numTensors).toBe(baseline);
       expect(Object.values(r).every(Number.isFinite)).toBe(true);
     }
-    w.predict(batch, { phase: 'intermediate' }).dispose();
-    w.predict(batch, { phase: 'final' }).dispose();
+    (await w.predict(batch, { phase: 'intermediate' })).dispose();
+    (await w.predict(batch, { phase: 'final' })).dispose();
     await w.generate(bb.encode(['ab', 'b']), { maxNewTokens: 2, temperature: 0, topP: 1, eosTokenId: null, ctx: { training: false, rng: makeRunContext().rng }, phase: 'intermediate' });
     expect(tf.memory().numTensors).toBe(baseline);
     expect(losses.slice(-3).reduce((a, b) => a + b, 0) / 3).toBeLessThan(0.6 * first.nll);
@@ -100,21 +100,21 @@ describe('McDropoutWrapper', () => {
     bb.dispose();
   });
 
-  it('is deterministic under a seed (training and the sampled predictions)', () => {
-    const run = (seed: number) => {
+  it('is deterministic under a seed (training and the sampled predictions)', async () => {
+    const run = async (seed: number) => {
       const { bb, w } = make({ dropout: 0.3 }, seed);
       const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
       w.prepare(makePlan());
       const losses = [0, 1, 2, 3].map((s) => w.trainStep(batch, s).nll);
-      const pred = predictArray(w, bb, 'final');
+      const pred = await predictArray(w, bb, 'final');
       disposeBatch(batch);
       w.dispose();
       bb.dispose();
       return { losses, pred };
     };
-    const a = run(5);
-    expect(run(5)).toEqual(a);
-    expect(run(6).pred).not.toEqual(a.pred);
+    const a = await run(5);
+    expect(await run(5)).toEqual(a);
+    expect((await run(6)).pred).not.toEqual(a.pred);
   });
 
   it('throws NonFiniteLossError naming the step on a NaN loss, leaving the adapter untouched', () => {
@@ -139,7 +139,7 @@ describe('McDropoutWrapper', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mcd-'));
     const { bb, w } = make({ dropout: 0.2, evalSamplesFinal: 4 });
     randomizeB(w, 11);
-    const before = predictArray(w, bb, 'final'); // the wrapper's first predict call: masks from predict/0
+    const before = await predictArray(w, bb, 'final'); // the wrapper's first predict call: masks from predict/0
     await w.save(dir);
     expect(JSON.parse(await fs.readFile(path.join(dir, 'adapter_config.json'), 'utf8'))).toMatchObject({ r: 4, lora_alpha: 8, lora_dropout: 0.2 });
     expect(JSON.parse(await fs.readFile(path.join(dir, 'bayes_peft.json'), 'utf8'))).toEqual({
@@ -151,7 +151,7 @@ describe('McDropoutWrapper', () => {
     other.attach(bb);
     randomizeB(other, 99);
     await other.load(dir);
-    expect(predictArray(other, bb, 'final')).toEqual(before);
+    expect(await predictArray(other, bb, 'final')).toEqual(before);
     other.dispose();
     bb.dispose();
     await fs.rm(dir, { recursive: true, force: true });
@@ -164,7 +164,7 @@ describe('McDropoutWrapper', () => {
     const seen: number[][][] = []; // per forward call, the head's mask rows
     const forward = bb.forward.bind(bb);
     bb.forward = (b, o) => {
-      seen.push(head.mask!.arraySync() as number[][]);
+      seen.push(head.mask(o.ctx.sample)!.arraySync() as number[][]);
       return forward(b, o);
     };
     const enc = bb.encode(['ab', 'ba', 'aab']);
@@ -180,7 +180,7 @@ describe('McDropoutWrapper', () => {
       expect(new Set(calls[0].map((r) => r.join(','))).size).toBe(3); // each sequence its own mask
     }
     expect(seen[steps]).not.toEqual(seen[0]); // a new mask per sample
-    expect(head.mask).toBeNull(); // released afterwards
+    expect(head.mask()).toBeNull(); // released afterwards
     bb.forward = forward;
     w.dispose();
     bb.dispose();

@@ -34,11 +34,8 @@ export class McDropoutWrapper extends LoraWrapper<McDropoutOptions, McDropoutAda
     return phase === 'final' ? this.options.evalSamplesFinal : this.options.evalSamples;
   }
 
-  protected override fixDraws(draws: readonly ((site: string) => Rng)[], batchSize: number, batched: boolean): void {
-    for (const [name, layer] of this.layers) {
-      if (batched) layer.fixMaskSamples(batchSize, draws.map((d) => d(name)));
-      else layer.fixMask(batchSize, draws[0](name));
-    }
+  protected override fixDraws(draws: readonly ((site: string) => Rng)[], batchSize: number): void {
+    for (const [name, layer] of this.layers) layer.fixMasks(batchSize, draws.map((d) => d(name)));
   }
 
   protected override releaseDraws(): void {

@@ -32,7 +32,7 @@ function randomizeB(w: MleWrapper, seed: number): void {
 
 async function logitsOf(w: Wrapper, bb: ToyBackbone): Promise<number[]> {
   const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
-  const out = w.predict(batch, { phase: 'final' });
+  const out = await w.predict(batch, { phase: 'final' });
   const data = Array.from(await out.data());
   out.dispose();
   disposeBatch(batch);
@@ -66,7 +66,7 @@ describe('MleWrapper', () => {
     w.attach(bb);
     expect(bb.sites().every((s) => s.adapter !== null)).toBe(true);
     expect(w.variables()).toHaveLength(2 * bb.sites().length);
-    const pred = w.predict(batch, { phase: 'final' });
+    const pred = await w.predict(batch, { phase: 'final' });
     expect(pred.shape).toEqual([PROMPTS.length, 1, 2]);
     expect(Array.from(pred.dataSync())).toEqual(Array.from(plain.dataSync()));
     expect(() => w.attach(bb)).toThrow(/already/);
@@ -77,7 +77,7 @@ describe('MleWrapper', () => {
     bb.dispose();
   });
 
-  it('reduces the loss on a learnable toy batch, with flat tensor counts across steps and predict', () => {
+  it('reduces the loss on a learnable toy batch, with flat tensor counts across steps and predict', async () => {
     const { bb, w } = make();
     const batch = makeMcqBatch(bb, PROMPTS, ANSWERS);
     w.prepare(makePlan({ totalSteps: 20, lr: 2e-2 }));
@@ -90,7 +90,7 @@ describe('MleWrapper', () => {
       expect(tf.memory().numTensors).toBe(baseline);
       expect(Object.values(r).every(Number.isFinite)).toBe(true);
     }
-    for (let k = 0; k < 3; k++) w.predict(batch, { phase: 'intermediate' }).dispose();
+    for (let k = 0; k < 3; k++) (await w.predict(batch, { phase: 'intermediate' })).dispose();
     expect(tf.memory().numTensors).toBe(baseline);
     expect(losses[19]).toBeLessThan(0.5 * losses[0]);
     expect(first.lr).toBeCloseTo(2e-2, 10); // no warmup: full rate at step 0

@@ -232,7 +232,7 @@ describe('TfbWrapper', () => {
       const before = tf.memory().numTensors;
       const result: CalibrationResult = await w.calibrate(anchorOf(bb), ctxOf);
       expect(tf.memory().numTensors).toBe(before);
-      const pred = w.predict(batch, { phase: 'final' });
+      const pred = await w.predict(batch, { phase: 'final' });
       const out = { log: result.log, beta: result.summary.beta, pred: pred.arraySync() };
       pred.dispose();
       await w.generate(bb.encode(['ab']), { maxNewTokens: 2, temperature: 0, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(1) }, phase: 'final' });
@@ -253,7 +253,7 @@ describe('TfbWrapper', () => {
     await w.calibrate(anchorOf(bb), ctxOf);
     await w.save(dir);
     const batch = makeMcqBatch(bb, ANCHOR.slice(0, 8), ANSWERS.slice(0, 8), LABELS);
-    const want = w.predict(batch, { phase: 'final' });
+    const want = await w.predict(batch, { phase: 'final' });
     const meta = JSON.parse(await fs.readFile(path.join(dir, 'bayes_peft.json'), 'utf8'));
     expect(meta).toMatchObject({ wrapper: 'tfb', beta: w.beta, source: adapterDir });
     const fresh = new TfbWrapper(makeRunContext(1), lora, TfbOptions.parse({ ...SEARCH, iterations: 0, beta: w.beta }));
@@ -261,7 +261,7 @@ describe('TfbWrapper', () => {
     fresh.attach(bb2);
     await fresh.load(dir);
     expect(fresh.variables().map((v) => Array.from(v.dataSync()))).toEqual(w.variables().map((v) => Array.from(v.dataSync())));
-    const got = fresh.predict(batch, { phase: 'final' });
+    const got = await fresh.predict(batch, { phase: 'final' });
     expect(got.arraySync()).toEqual(want.arraySync());
     tf.dispose([want, got]);
     disposeBatch(batch);

@@ -6,7 +6,6 @@ import {
   type CalibrationContext,
   type CalibrationEntry,
   type CalibrationResult,
-  type EvalEngine,
   type ForwardContext,
   type LoraConfig,
   type McqBatch,
@@ -173,12 +172,11 @@ export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
       return { log: [], summary: summary(options.beta, { iterations: 0 }) };
     }
     if (ctx.numExamples === 0) throw new UserError("tfb: the dataset's anchor split is empty; the search for beta needs anchor examples (or set iterations: 0)");
-    const engine = ctx.engine ?? 'tfjs';
-    const p0 = await this.anchorProbs(anchor, 0, 1, engine);
+    const p0 = await this.anchorProbs(anchor, 0, 1);
     const y0 = p0.map(argmax);
     const divideBy = options.compat.divideByAnchorCount ? p0.length : 1;
     const criterion = async (beta: number): Promise<number> => {
-      const p = await this.anchorProbs(anchor, beta, options.trainSamples, engine);
+      const p = await this.anchorProbs(anchor, beta, options.trainSamples);
       return options.criterion === 'nll' ? nllCriterion(p0, p, y0, divideBy) : changedClassRatio(p, y0);
     };
     const name = options.criterion === 'nll' ? 'relative NLL change' : 'changed predictions';
@@ -234,7 +232,7 @@ export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
    * noise from the same stream at every beta (common random numbers), so the criterion is a
    * smooth, repeatable function of beta and the bisection compares like with like.
    */
-  private async anchorProbs(anchor: AnchorBatches, beta: number, samples: number, engine: EvalEngine = 'tfjs'): Promise<AnchorProbs> {
+  private async anchorProbs(anchor: AnchorBatches, beta: number, samples: number): Promise<AnchorProbs> {
     const backbone = this.requireBackbone('calibrate');
     const sampling = beta > 0;
     this.setBeta(beta);
@@ -243,21 +241,11 @@ export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
     try {
       let k = 0;
       for await (const batch of anchor()) {
+        // The S passes of a batch draw one after the other from its stream: [B, S, C].
         const ctx: ForwardContext = { training: false, rng: this.rng.child(`calibrate/${k++}`) };
-        const S = sampling ? samples : 1;
-        let probs: tf.Tensor;
-        if (engine === 'onnxruntime' && backbone.sampledForward) {
-          // The S forwards in one onnxruntime run, with the same draws: [B, S, C].
-          const logits = await backbone.sampledForward(batch.tokens, { samples: S, columns: batch.targetIds, ctx });
-          probs = tf.tidy(() => tf.mean(tf.softmax(logits), 1));
-          logits.dispose();
-        } else {
-          probs = tf.tidy(() => {
-            const draws: tf.Tensor[] = [];
-            for (let s = 0; s < S; s++) draws.push(tf.softmax(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx })));
-            return tf.div(tf.addN(draws), S);
-          });
-        }
+        const logits = await backbone.sampledForward(batch.tokens, { samples: sampling ? samples : 1, columns: batch.targetIds, sampleContext: () => ctx });
+        const probs = tf.tidy(() => tf.mean(tf.softmax(logits), 1));
+        logits.dispose();
         const rows = (await probs.array()) as number[][];
         probs.dispose();
         out.push(...rows);

@@ -10,7 +10,7 @@ import {
   Rng,
   readEnv,
   TOKENS,
-  resolveEvalEngine,
+  selectEvalEngine,
   silentLogger,
   targetTokenIds,
   type Backbone,
@@ -298,7 +298,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
 
     // 3. Evaluation: predict phase 'final' = evalSamplesFinal (10) weight samples per example,
     // on the engine a run with eval.engine o.engine would use.
-    const engine = resolveEvalEngine(o.engine, w, bb);
+    const engine = selectEvalEngine(o.engine, bb);
     say(`evaluation engine: ${engine.engine} (${engine.why})`);
     const evalMs: number[] = [];
     const evalCpu: number[] = [];
@@ -307,7 +307,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
       const batch = makeBatch();
       // Read back synchronously, so the CPU time is the call's alone.
       const { value: logits, ms, cpuMs } = await timedAsync(async () => {
-        const y = await w.predict(batch, { phase: 'final', engine: engine.engine });
+        const y = await w.predict(batch, { phase: 'final' });
         y.dataSync();
         return y;
       });
@@ -336,8 +336,10 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
       done();
       const evalBatch = makeBatch();
       say('profiling one evaluation batch (tf.profile)');
-      // tf.profile sees TensorFlow.js kernels only: the tfjs engine's evaluation (synchronous there).
-      evalProfile = await profileKernels(() => tf.dispose(w.predict(evalBatch, { phase: 'final', engine: 'tfjs' }) as tf.Tensor3D), o.profileTop);
+      // tf.profile sees TensorFlow.js kernels only: the tfjs engine's evaluation.
+      bb.useEngine?.('tfjs');
+      evalProfile = await profileKernels(async () => tf.dispose(await w.predict(evalBatch, { phase: 'final' })), o.profileTop);
+      bb.useEngine?.(engine.engine);
       done();
     }
 
@@ -470,7 +472,7 @@ export async function profileTrainStep(
 }
 
 /** Any work under tf.profile, summed the same two ways. */
-export async function profileKernels(work: () => void, top: number): Promise<{ stepMs: number; top: KernelTime[]; topShapes: KernelTime[] }> {
+export async function profileKernels(work: () => void | Promise<void>, top: number): Promise<{ stepMs: number; top: KernelTime[]; topShapes: KernelTime[] }> {
   const t0 = performance.now();
   const info = await tf.profile(work);
   const stepMs = performance.now() - t0;

@@ -69,7 +69,7 @@ export function checkResolves(t: ConformanceTarget): void {
  * attach installs adapters on the backbone's sites; dispose removes them and frees every tensor
  * the wrapper made (after attach, prepare, a step and a prediction).
  */
-export function checkAttachDispose(t: ConformanceTarget): void {
+export async function checkAttachDispose(t: ConformanceTarget): Promise<void> {
   const fail = (m: string): never => {
     throw new ConformanceError(t.plugin.name, m);
   };
@@ -87,7 +87,7 @@ export function checkAttachDispose(t: ConformanceTarget): void {
         w.prepare(conformancePlan(t.steps));
         w.trainStep(batch, 0);
       }
-      tf.dispose(predictTfjs(w, batch, 'final'));
+      tf.dispose(await w.predict(batch, { phase: 'final' }));
     } finally {
       w.dispose();
     }
@@ -137,16 +137,16 @@ export function checkTraining(t: ConformanceTarget): TrainStepResult[] {
  * predict in both phases without prepare (an evaluation-only run) returns finite logits
  * [batch, samples, classes], and repeated predictions keep the tensor count flat.
  */
-export function checkPredict(t: ConformanceTarget): Record<EvalPhase, number[]> {
+export async function checkPredict(t: ConformanceTarget): Promise<Record<EvalPhase, number[]>> {
   const fail = (m: string): never => {
     throw new ConformanceError(t.plugin.name, m);
   };
-  return withWrapper(t, t.seed, (w, batch) => {
+  return withWrapperAsync(t, t.seed, async (w, batch) => {
     const shapes = {} as Record<EvalPhase, number[]>;
     for (const phase of PHASES) {
       const before = tf.memory().numTensors;
       for (let k = 0; k < 2; k++) {
-        const out = predictTfjs(w, batch, phase);
+        const out = await w.predict(batch, { phase });
         const shape = [...out.shape];
         const values = out.dataSync();
         out.dispose();
@@ -181,15 +181,15 @@ export async function checkSaveLoad(t: ConformanceTarget): Promise<void> {
     const trained = await withWrapperAsync(t, t.seed, async (w, batch) => {
       await fit(w, t, batch);
       await w.save(dir);
-      return predictHost(w, batch, 'final');
+      return await predictHost(w, batch, 'final');
     });
     if (!(await containsFile(dir, 'adapter_config.json'))) fail(`save(${dir}) wrote no adapter_config.json (the PEFT layout)`);
-    const untrained = withWrapper(t, t.seed, (w, batch) => predictHost(w, batch, 'final'));
+    const untrained = await withWrapperAsync(t, t.seed, (w, batch) => predictHost(w, batch, 'final'));
     // As a run with `adapter:` does it: load, then calibrate when the method has that step.
     const loaded = await withWrapperAsync(t, t.seed, async (w, batch) => {
       await w.load(dir);
       if (w.calibrate) await w.calibrate(conformanceAnchor(t.backbone), { numExamples: CONFORMANCE_EXAMPLES.length });
-      return predictHost(w, batch, 'final');
+      return await predictHost(w, batch, 'final');
     });
     if (sameValues(trained, untrained)) {
       fail(`predictions after fitting (${t.steps} training steps, or a perturbed adapter for a training-free method) equal a fresh wrapper's, so the round trip would prove nothing; does what trainStep updates reach predict?`);
@@ -209,7 +209,7 @@ export async function checkDeterminism(t: ConformanceTarget): Promise<void> {
   const run = () =>
     withWrapperAsync(t, t.seed, async (w, batch) => {
       const losses = (await fit(w, t, batch)).map((r) => r.loss);
-      return { losses, predictions: predictHost(w, batch, 'final') };
+      return { losses, predictions: await predictHost(w, batch, 'final') };
     });
   const a = await run();
   const b = await run();
@@ -269,15 +269,15 @@ export async function checkResume(t: ConformanceTarget): Promise<'resumed' | 're
       if (trainingFree) perturb(w, t.seed);
       else w.prepare(conformancePlan(total));
     };
-    const steps = (w: Wrapper, batch: McqBatch, from: number, to: number, out: RunRecord) => {
+    const steps = async (w: Wrapper, batch: McqBatch, from: number, to: number, out: RunRecord) => {
       for (let step = from; step < to; step++) {
         out.steps.push({ step, result: w.trainStep(batch, step) });
-        if (RESUME_EVALS.includes(step + 1)) out.evals.push({ after: step + 1, logits: predictHost(w, batch, 'intermediate') });
+        if (RESUME_EVALS.includes(step + 1)) out.evals.push({ after: step + 1, logits: await predictHost(w, batch, 'intermediate') });
       }
     };
     const finish = async (w: Wrapper, batch: McqBatch, run: RunContext, out: RunRecord) => {
       if (w.calibrate) await w.calibrate(conformanceAnchor(t.backbone), { numExamples: CONFORMANCE_EXAMPLES.length });
-      out.final = predictHost(w, batch, 'final');
+      out.final = await predictHost(w, batch, 'final');
       out.variables = snapshot(w);
       out.trainingState = w.getTrainingState?.() ?? null;
       out.rng = JSON.stringify(run.rng.state());
@@ -288,8 +288,8 @@ export async function checkResume(t: ConformanceTarget): Promise<'resumed' | 're
     const wholeRun = makeRunContext(t.seed);
     await withWrapperAsync(t, t.seed, async (w, batch) => {
       start(w);
-      if (trainingFree) for (let e = 0; e < TRAINING_FREE_EVALS; e++) whole.evals.push({ after: 0, logits: predictHost(w, batch, 'intermediate') });
-      steps(w, batch, 0, total, whole);
+      if (trainingFree) for (let e = 0; e < TRAINING_FREE_EVALS; e++) whole.evals.push({ after: 0, logits: await predictHost(w, batch, 'intermediate') });
+      await steps(w, batch, 0, total, whole);
       await finish(w, batch, wholeRun, whole);
     }, wholeRun);
 
@@ -298,8 +298,8 @@ export async function checkResume(t: ConformanceTarget): Promise<'resumed' | 're
     await withWrapperAsync(t, t.seed, async (w, batch) => {
       start(w);
       const ignored = newRecord();
-      if (trainingFree) for (let e = 0; e < TRAINING_FREE_EVALS; e++) predictHost(w, batch, 'intermediate');
-      steps(w, batch, 0, stopAt, ignored);
+      if (trainingFree) for (let e = 0; e < TRAINING_FREE_EVALS; e++) await predictHost(w, batch, 'intermediate');
+      await steps(w, batch, 0, stopAt, ignored);
       await writeCheckpoint(dir, w, firstRun.rng, stopAt);
     }, firstRun);
 
@@ -316,7 +316,7 @@ export async function checkResume(t: ConformanceTarget): Promise<'resumed' | 're
       }
       const step = await restoreCheckpoint(dir, w, resumedRun.rng, info);
       if (step !== stopAt) fail(`the checkpoint says step ${step}, written after step ${stopAt}`);
-      steps(w, batch, stopAt, total, resumed);
+      await steps(w, batch, stopAt, total, resumed);
       await finish(w, batch, resumedRun, resumed);
     }, resumedRun);
 
@@ -405,7 +405,7 @@ export async function checkGenerate(t: ConformanceTarget): Promise<void> {
       const before = tf.memory().numTensors;
       const out = await w.generate(prompts, { maxNewTokens, temperature: 1, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(t.seed).child('generate') }, phase });
       if (tf.memory().numTensors !== before) fail(`generate(${phase}) leaks ${tf.memory().numTensors - before} tensor(s)`);
-      const pred = predictTfjs(w, batch, phase);
+      const pred = await w.predict(batch, { phase });
       const samples = pred.shape[1];
       pred.dispose();
       if (!Array.isArray(out) || out.length !== prompts.ids.length) fail(`generate(${phase}) returned ${Array.isArray(out) ? out.length : typeof out} rows for ${prompts.ids.length} prompts`);
@@ -500,42 +500,50 @@ export async function warmUp(backbone: Backbone): Promise<void> {
 }
 
 /**
- * For a wrapper that lists the 'onnxruntime' engine: twin runs under one seed (trained the same
- * way), one predicting on TensorFlow.js and one through onnxruntime at the same call index, give
- * the same logits sample for sample (1e-4), in both phases, without leaking tensors, and the
- * same sampled generations (one weight sample per sequence). Returns the largest difference. Needs onnxruntime-node; the caller skips the check without it.
+ * The wrapper is engine-neutral: twin runs under one seed (trained the same way), one with the
+ * backbone evaluating on TensorFlow.js and one on onnxruntime, give the same logits sample for
+ * sample (1e-4), in both phases, without leaking tensors, the same calibration and the same
+ * sampled generations (one weight sample per sequence). Returns the largest difference. Needs
+ * onnxruntime-node and adapters with an ONNX export (OnnxAdapter); the caller skips the check
+ * without the runtime.
  */
 export async function checkOnnxEngine(t: ConformanceTarget): Promise<number> {
   const fail = (m: string): never => {
     throw new ConformanceError(t.plugin.name, m);
   };
+  const { backbone } = t;
+  if (!backbone.useEngine || !backbone.engineUnavailable) fail(`the backbone ${backbone.id} runs on TensorFlow.js only`);
   const run = async (engine: 'tfjs' | 'onnxruntime'): Promise<{ logits: number[][][][]; generated: number[][][]; calibration: string }> =>
     withWrapperAsync(t, t.seed, async (w, batch) => {
-      if (!w.engines?.includes('onnxruntime')) fail(`engines is [${w.engines ?? ''}]; this check is for wrappers that list 'onnxruntime'`);
-      const why = t.backbone.sampledForwardUnavailable ? t.backbone.sampledForwardUnavailable() : 'the backbone has no sampledForward';
-      if (why) fail(`cannot run on onnxruntime: ${why} (do its adapters implement OnnxAdapter?)`);
+      const why = backbone.engineUnavailable!(engine);
+      if (why) fail(`cannot run on ${engine}: ${why} (do its adapters implement OnnxAdapter? If they cannot, pass onnx: false to describeWrapperConformance)`);
       await fit(w, t, batch, { calibrate: false });
-      // Calibration (TFB's search) makes its forwards on the run's engine too.
-      const calibration = w.calibrate ? JSON.stringify((await w.calibrate(conformanceAnchor(t.backbone), { numExamples: CONFORMANCE_EXAMPLES.length, engine })).summary) : '';
-      const out: number[][][][] = [];
-      for (const phase of PHASES) {
-        const before = tf.memory().numTensors;
-        const y = await w.predict(batch, { phase, engine });
-        out.push(y.arraySync() as number[][][]);
-        y.dispose();
-        if (tf.memory().numTensors !== before) fail(`predict(${phase}) with engine ${engine} leaks ${tf.memory().numTensors - before} tensor(s)`);
+      backbone.useEngine!(engine);
+      try {
+        // Calibration (TFB's search) makes its forwards on the run's engine too.
+        const calibration = w.calibrate ? JSON.stringify((await w.calibrate(conformanceAnchor(backbone), { numExamples: CONFORMANCE_EXAMPLES.length })).summary) : '';
+        const out: number[][][][] = [];
+        for (const phase of PHASES) {
+          const before = tf.memory().numTensors;
+          const y = await w.predict(batch, { phase });
+          out.push(y.arraySync() as number[][][]);
+          y.dispose();
+          if (tf.memory().numTensors !== before) fail(`predict(${phase}) on ${engine} leaks ${tf.memory().numTensors - before} tensor(s)`);
+        }
+        // Sampled decoding, one weight sample per sequence: the same tokens under either engine.
+        const prompts = conformancePrompts(backbone);
+        const rows = await w.generate(prompts, { maxNewTokens: 4, temperature: 1, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(t.seed).child('generate') }, phase: 'final' });
+        return { logits: out, generated: rows.map((perSample) => perSample.map((r) => r.newIds)), calibration };
+      } finally {
+        backbone.useEngine!('tfjs');
       }
-      // Sampled decoding, one weight sample per sequence: the same tokens under either engine.
-      const prompts = conformancePrompts(t.backbone);
-      const rows = await w.generate(prompts, { maxNewTokens: 4, temperature: 1, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(t.seed).child('generate') }, phase: 'final', engine });
-      return { logits: out, generated: rows.map((perSample) => perSample.map((r) => r.newIds)), calibration };
     });
   const tfjsRun = await run('tfjs');
   const ortRun = await run('onnxruntime');
   if (tfjsRun.calibration !== ortRun.calibration) fail(`calibrate() on onnxruntime settles on ${ortRun.calibration}, on tfjs on ${tfjsRun.calibration}`);
   const show = (x: number[][][]) => JSON.stringify(x);
   if (show(tfjsRun.generated) !== show(ortRun.generated)) {
-    fail(`generate with engine onnxruntime gives tokens ${show(ortRun.generated)}, with tfjs ${show(tfjsRun.generated)} (same seed): the adapters' ONNX export of a fixed weight sample differs from delta()`);
+    fail(`generate on onnxruntime gives tokens ${show(ortRun.generated)}, with tfjs ${show(tfjsRun.generated)} (same seed): the adapters' ONNX export of a fixed weight sample differs from delta()`);
   }
   const viaTfjs = tfjsRun.logits;
   const viaOrt = ortRun.logits;
@@ -575,21 +583,9 @@ async function withWrapperAsync<T>(t: ConformanceTarget, seed: number, fn: (w: W
   }
 }
 
-/**
- * predict on the TensorFlow.js engine, which the contract makes synchronous (only the
- * onnxruntime engine answers with a promise).
- */
-function predictTfjs(w: Wrapper, batch: McqBatch, phase: EvalPhase): tf.Tensor3D {
-  const out = w.predict(batch, { phase, engine: 'tfjs' });
-  if (out instanceof Promise) {
-    void out.then((t) => t.dispose(), () => undefined);
-    throw new ConformanceError(w.name, `predict(${phase}) with engine 'tfjs' returned a promise; it must return the tensor (only engine 'onnxruntime' may be async)`);
-  }
-  return out;
-}
-
-function predictHost(w: Wrapper, batch: McqBatch, phase: EvalPhase): number[] {
-  const out = predictTfjs(w, batch, phase);
+/** predict's logits on the host, flattened. */
+async function predictHost(w: Wrapper, batch: McqBatch, phase: EvalPhase): Promise<number[]> {
+  const out = await w.predict(batch, { phase });
   try {
     return Array.from(out.dataSync());
   } finally {

@@ -64,9 +64,9 @@ export class PlainLoraWrapper implements Wrapper {
     return { loss: nll, nll };
   }
 
-  predict(batch: McqBatch, _options: PredictOptions): tf.Tensor3D {
+  predict(batch: McqBatch, _options: PredictOptions): Promise<tf.Tensor3D> {
     const ctx = { training: false, rng: this.run.rng.child('predict') };
-    return tf.tidy(() => tf.expandDims(this.backbone!.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx }), 1) as tf.Tensor3D);
+    return this.backbone!.sampledForward(batch.tokens, { samples: 1, columns: batch.targetIds, sampleContext: () => ctx });
   }
 
   async generate(batch: EncodedBatch, options: GenerateOptions & { phase: EvalPhase }): Promise<GenerationResult[][]> {

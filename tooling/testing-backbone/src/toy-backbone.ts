@@ -1,6 +1,8 @@
 import { tf } from '@bayes-peft/tensor';
 import {
   Rng,
+  sampledForwardByPasses,
+  sampledGenerateBySequences,
   type Adapter,
   type Backbone,
   type BackboneConfig,
@@ -10,6 +12,8 @@ import {
   type GenerateOptions,
   type GenerationResult,
   type LinearSite,
+  type SampledForwardOptions,
+  type SampledGenerateOptions,
   type SiteKind,
   type TokenBatch,
 } from '@bayes-peft/core';
@@ -192,6 +196,16 @@ export class ToyBackbone implements Backbone {
       nll: nll[b],
       finishedWithEos: done[b],
     }));
+  }
+
+  /** TensorFlow.js only: one forward per weight sample. */
+  sampledForward(batch: TokenBatch, options: SampledForwardOptions): Promise<tf.Tensor3D> {
+    return sampledForwardByPasses(this, batch, options);
+  }
+
+  /** TensorFlow.js only: one generation per weight sample. */
+  sampledGenerate(batch: EncodedBatch, options: SampledGenerateOptions): Promise<GenerationResult[][]> {
+    return sampledGenerateBySequences(this, batch, options);
   }
 
   dispose(): void {

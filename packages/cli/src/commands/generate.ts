@@ -18,15 +18,15 @@ export function generateCommand(): Command {
       if (!(opts.topP > 0 && opts.topP <= 1)) throw new UserError(`--top-p must be in (0, 1], got ${opts.topP}`);
       const backbone = await openModel(opts);
       try {
-        const unavailable = opts.engine === 'onnxruntime' ? (backbone.sampledForwardUnavailable?.() ?? null) : null;
-        if (unavailable) throw new UserError(`--engine onnxruntime: ${unavailable}`);
+        const unavailable = opts.engine === 'tfjs' ? null : backbone.engineUnavailable ? backbone.engineUnavailable(opts.engine) : 'the backbone runs on TensorFlow.js only';
+        if (unavailable) throw new UserError(`--engine ${opts.engine}: ${unavailable}`);
+        backbone.useEngine?.(opts.engine);
         const batch = backbone.encode([opts.prompt], { addSpecialTokens: true });
         const [generated] = await backbone.generate(batch, {
           maxNewTokens: opts.maxNewTokens,
           temperature: opts.temperature,
           topP: opts.topP,
           ctx: { training: false, rng: new Rng(opts.seed).child('generate') },
-          engine: opts.engine,
         });
         const text = backbone.tokenizer.decode(generated.ids, { skipSpecialTokens: true });
         if (opts.json) process.stdout.write(`${JSON.stringify({ ids: generated.ids, text })}\n`);

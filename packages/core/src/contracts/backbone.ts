@@ -22,6 +22,12 @@ export interface ForwardContext {
   readonly training: boolean;
   /** Seeded source for every random draw of this call (noise, dropout, sign vectors). */
   readonly rng: Rng;
+  /**
+   * Which weight sample of a sampled call (`sampledForward`, `sampledGenerate`) this pass is;
+   * the backbone sets it. Adapters that hold per-sample state (an ensemble's member, a weight
+   * draw fixed for a generated sequence) read it; absent outside sampled calls.
+   */
+  readonly sample?: number;
 }
 
 /**
@@ -90,8 +96,28 @@ export interface GenerateOptions {
   readonly ctx: ForwardContext;
   /** Stop a sequence at this id (defaults to the tokenizer's EOS). */
   readonly eosTokenId?: number | null;
-  /** Engine of the decoding steps (default 'tfjs'); 'onnxruntime' where the backbone has it (same tokens, same draws). */
-  readonly engine?: EvalEngine;
+}
+
+/** The context of weight sample s of a sampled call: its random stream (the backbone adds `sample: s`). */
+export type SampleContext = (sample: number) => ForwardContext;
+
+export interface SampledForwardOptions {
+  /** Weight samples; the result is [B, samples, C]. */
+  readonly samples: number;
+  /** Vocabulary columns to read at the last position. */
+  readonly columns: readonly number[];
+  /**
+   * Sample s's forward context. Samples may share one stream (BLoB's S passes draw one after
+   * the other from the call's stream) or have their own (MC dropout).
+   */
+  readonly sampleContext: SampleContext;
+}
+
+export interface SampledGenerateOptions extends Omit<GenerateOptions, 'ctx'> {
+  /** Weight samples: one sequence per prompt each; the result is [B][samples]. */
+  readonly samples: number;
+  /** Sample s's context: its token draws and its adapters' draws, for the whole sequence. */
+  readonly sampleContext: SampleContext;
 }
 
 export interface GenerationResult {
@@ -115,43 +141,28 @@ export interface Backbone {
   encode(texts: readonly string[], options?: { maxLength?: number; addSpecialTokens?: boolean }): EncodedBatch;
   toTensors(batch: EncodedBatch): TokenBatch;
   forward(batch: TokenBatch, options: ForwardOptions): tf.Tensor;
-  /** Batched generation with left padding and a KV cache; one result per prompt. */
+  /** Batched generation with left padding and a KV cache, on the evaluation engine; one result per prompt. */
   generate(batch: EncodedBatch, options: GenerateOptions): Promise<GenerationResult[]>;
   /**
-   * Optional engine: why `sampledForward` cannot run now (onnxruntime missing, an installed
-   * adapter without an ONNX export, ...), or null when it can.
+   * `samples` weight-sampled forwards of the same batch: logits [B, samples, columns.length] at
+   * the last position, sample s computed with `sampleContext(s)` (and `sample: s`), as `samples`
+   * calls of `forward` would give them. Runs on the backbone's evaluation engine; wrappers never
+   * see which (core's `sampledForwardByPasses` is the TensorFlow.js implementation).
    */
-  sampledForwardUnavailable?(): string | null;
+  sampledForward(batch: TokenBatch, options: SampledForwardOptions): Promise<tf.Tensor3D>;
   /**
-   * Optional engine: `samples` weight-sampled forwards of the same batch in one onnxruntime run,
-   * logits [B, samples, columns.length] at the last position. Draws the same random numbers, in
-   * the same order, as `samples` calls of `forward` with the same ctx.
+   * `samples` generations per prompt ([B][samples]), sample s decoded with `sampleContext(s)`
+   * (and `sample: s`) for its whole sequence, as `samples` calls of `generate` would make them.
+   * On the backbone's evaluation engine (core's `sampledGenerateBySequences` is the plain one).
    */
-  sampledForward?(batch: TokenBatch, options: SampledForwardOptions): Promise<tf.Tensor3D>;
+  sampledGenerate(batch: EncodedBatch, options: SampledGenerateOptions): Promise<GenerationResult[][]>;
   /**
-   * Optional engine: `samples` generations per prompt ([B][samples]) decoded together in one
-   * onnxruntime run per step, as `samples` calls of `generate` with `sampleContext(s)` would make
-   * them (each sample's adapters fed for sample s: a wrapper fixes one weight sample per sample).
+   * Why the backbone cannot run its sampled calls and generation on `engine` now (runtime
+   * missing, an installed adapter it cannot export), or null when it can. Absent: TensorFlow.js
+   * only.
    */
-  sampledGenerate?(batch: EncodedBatch, options: GenerateOptions & { readonly samples: number; readonly sampleContext: (sample: number) => ForwardContext }): Promise<GenerationResult[][]>;
+  engineUnavailable?(engine: EvalEngine): string | null;
+  /** Runs later sampled calls and generations on `engine` (the runner picks it once per run); `forward` is always TensorFlow.js. */
+  useEngine?(engine: EvalEngine): void;
   dispose(): void;
-}
-
-/** backbone.sampledForward, bound, or an error naming who needed it. */
-export function requireSampledForward(backbone: Backbone, who: string): NonNullable<Backbone['sampledForward']> {
-  if (!backbone.sampledForward) throw new Error(`${who}: the backbone ${backbone.id} has no onnxruntime forward (use eval.engine tfjs)`);
-  return backbone.sampledForward.bind(backbone);
-}
-
-export interface SampledForwardOptions {
-  /** Weight samples; the result is [B, samples, C]. */
-  readonly samples: number;
-  /** Vocabulary columns to read at the last position. */
-  readonly columns: readonly number[];
-  readonly ctx: ForwardContext;
-  /**
-   * The context of sample s's forward, when samples have their own (MC dropout draws each
-   * pass from its own stream); default: every sample draws from `ctx`, one after the other.
-   */
-  readonly sampleContext?: (sample: number) => ForwardContext;
 }

@@ -30,21 +30,3 @@ export interface GenerativeEvaluator {
 }
 
 export type Evaluator = ClassificationEvaluator | GenerativeEvaluator;
-
-export interface JudgeItem {
-  readonly question: string;
-  readonly candidate: string;
-  readonly references: readonly string[];
-}
-
-export interface Verdict {
-  readonly correct: boolean;
-  /** The judge's confidence that the candidate is correct, in [0, 1]. */
-  readonly confidence: number;
-}
-
-/** A scorer for open-ended answers: string match, NLI, or an LLM judge. */
-export interface Judge {
-  readonly name: string;
-  judge(items: readonly JudgeItem[]): Promise<Verdict[]>;
-}

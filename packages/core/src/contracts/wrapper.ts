@@ -1,7 +1,6 @@
 import type { tf } from '@bayes-peft/tensor';
 import type { OptimizerState } from '../optim/optimizer';
 import type { Backbone, EncodedBatch, GenerateOptions, GenerationResult, TokenBatch } from './backbone';
-import type { EvalEngine } from './engine';
 
 /** A batch of multiple-choice examples ready for the device. Owned by the runner. */
 export interface McqBatch {
@@ -41,8 +40,6 @@ export type EvalPhase = 'intermediate' | 'final';
 
 export interface PredictOptions {
   readonly phase: EvalPhase;
-  /** Engine of the forward passes (default 'tfjs'); 'onnxruntime' only for wrappers listing it in `engines`. */
-  readonly engine?: EvalEngine;
 }
 
 /** How per-sample predictions are combined into one distribution. */
@@ -58,8 +55,6 @@ export type AnchorBatches = () => AsyncIterable<McqBatch>;
 export interface CalibrationContext {
   /** Examples in the anchor set (the sum of the batches' sizes). */
   readonly numExamples: number;
-  /** The run's evaluation engine, for the forwards calibration makes (default 'tfjs'). */
-  readonly engine?: EvalEngine;
 }
 
 /** One line of a calibration log: written to metrics.jsonl as `{ phase: 'calibrate', ...entry }`. */
@@ -86,13 +81,11 @@ export interface Wrapper {
   prepare(plan: TrainingPlan): void;
   /** Zero-based step index. */
   trainStep(batch: McqBatch, step: number): TrainStepResult;
-  /** Logits over the classes for each weight sample: [B, S, C]. Caller disposes (and awaits: onnxruntime runs are async). */
-  predict(batch: McqBatch, options: PredictOptions): tf.Tensor3D | Promise<tf.Tensor3D>;
   /**
-   * Engines `predict` can run on (absent: only 'tfjs'). A wrapper lists 'onnxruntime' when its
-   * predict goes through the backbone's `sampledForward`.
+   * Logits over the classes for each weight sample: [B, S, C], through the backbone's
+   * `sampledForward` (whatever engine the run evaluates on). Caller disposes.
    */
-  readonly engines?: readonly EvalEngine[];
+  predict(batch: McqBatch, options: PredictOptions): Promise<tf.Tensor3D>;
   /** One generation per prompt per weight sample ([B][S]); the weight sample is fixed per sequence. */
   generate(batch: EncodedBatch, options: GenerateOptions & { phase: EvalPhase }): Promise<GenerationResult[][]>;
   /** Writes the adapter(s) in the PEFT layout. */

@@ -1,4 +1,4 @@
-import type { AnchorBatches, Backbone, CalibrationResult, EvalEngine, McqBatch, McqExample, Wrapper } from '../contracts';
+import type { AnchorBatches, Backbone, CalibrationResult, McqBatch, McqExample, Wrapper } from '../contracts';
 import { chunk, disposeMcqBatch, makeMcqBatch } from './mcq-batch';
 
 /**
@@ -34,8 +34,7 @@ export async function calibrateWrapper(args: {
   targetIds: readonly number[];
   batchSize: number;
   maxSeqLen: number;
-  engine?: EvalEngine;
 }): Promise<CalibrationResult | null> {
   if (!args.wrapper.calibrate) return null;
-  return args.wrapper.calibrate(anchorBatches(args), { numExamples: args.examples.length, engine: args.engine ?? 'tfjs' });
+  return args.wrapper.calibrate(anchorBatches(args), { numExamples: args.examples.length });
 }

@@ -1,4 +1,4 @@
-import type { Backbone, ClassificationRecord, EvalEngine, EvalPhase, McqExample, Metrics, Wrapper } from '../contracts';
+import type { Backbone, ClassificationRecord, EvalPhase, McqExample, Metrics, Wrapper } from '../contracts';
 import { classificationMetrics } from '../metrics/classification';
 import { combineSamples } from '../metrics/combine';
 import { chunk, disposeMcqBatch, makeMcqBatch } from './mcq-batch';
@@ -20,8 +20,6 @@ export async function evaluateMcq(args: {
   phase: EvalPhase;
   bins: number;
   dropLast?: boolean;
-  /** Engine of the wrapper's forwards (see resolveEvalEngine); default 'tfjs'. */
-  engine?: EvalEngine;
   progress?: Progress;
 }): Promise<McqEvaluation> {
   const batches = chunk(args.examples, args.batchSize, args.dropLast);
@@ -32,7 +30,7 @@ export async function evaluateMcq(args: {
       const batch = makeMcqBatch(args.backbone, examples, args.targetIds, args.maxSeqLen);
       let logits: number[][][];
       try {
-        const t = await args.wrapper.predict(batch, { phase: args.phase, engine: args.engine ?? 'tfjs' });
+        const t = await args.wrapper.predict(batch, { phase: args.phase });
         logits = (await t.array()) as number[][][];
         t.dispose();
       } finally {

@@ -16,7 +16,7 @@ import { calibrateWrapper } from './calibrate';
 import { readCheckpoint, restoreCheckpoint, unresumableReason, writeCheckpoint } from './checkpoint';
 import { environmentInfo } from './env-info';
 import { evaluateMcq, predictionRow } from './evaluate';
-import { resolveEvalEngine, type EvalEngineDecision } from './eval-engine';
+import { selectEvalEngine, type EvalEngineDecision } from './eval-engine';
 import { targetTokenIds } from './mcq-batch';
 import { Progress } from './progress';
 import { RUN_FILES, RunFolder } from './run-folder';
@@ -246,7 +246,7 @@ async function setUpRun(session: RunSession, run: PlannedRun, specDir: string, m
   wrapper.attach(backbone);
   if (spec.adapter) await wrapper.load(path.resolve(specDir, spec.adapter));
 
-  const evalEngine = resolveEvalEngine(spec.eval.engine, wrapper, backbone);
+  const evalEngine = selectEvalEngine(spec.eval.engine, backbone);
   log.info(`  evaluation engine: ${evalEngine.engine} (${evalEngine.why})`);
 
   const plan = trainingPlan(spec, train.length);
@@ -265,7 +265,6 @@ function evalArguments(setup: RunSetup, progress: Progress): EvalArgs {
     maxSeqLen: spec.train.maxSeqLen,
     bins: spec.eval.bins,
     dropLast: spec.eval.dropLast,
-    engine: setup.evalEngine.engine,
     progress,
   };
 }
@@ -345,7 +344,6 @@ async function calibratePhase(state: RunState): Promise<CalibrationResult | null
     targetIds: state.targetIds,
     batchSize: state.evalArgs.batchSize,
     maxSeqLen: spec.train.maxSeqLen,
-    engine: state.evalEngine.engine,
   });
   if (calibration) {
     for (const [index, entry] of calibration.log.entries()) {

@@ -3,7 +3,7 @@
  * output kind and adapter layout, and feeds it a batch, the adapters' inputs and the weights.
  */
 import { hostView, tf } from '@bayes-peft/tensor';
-import { readEnv, type ForwardContext, type TokenBatch } from '@bayes-peft/core';
+import { contextOfSample, readEnv, type SampleContext, type TokenBatch } from '@bayes-peft/core';
 import { isOnnxAdapter, type OnnxFeed, OnnxSession, onnxRuntimeUnavailable } from '@bayes-peft/onnx';
 import { hostBiasValues } from '../attention';
 import type { CausalLmConfig } from '../config';
@@ -23,9 +23,8 @@ function samplesRowBudget(): number {
 
 interface RunBase {
   readonly samples: number;
-  readonly ctx: ForwardContext;
-  /** Sample s's own context (default: all samples draw from ctx in turn). */
-  readonly sampleContext?: (sample: number) => ForwardContext;
+  /** Sample s's context (samples may share one stream: they then draw from it in turn). */
+  readonly sampleContext: SampleContext;
 }
 
 /** Keys and values of every layer on the host, [S, B, KV, T, D] each, between decoding steps. */
@@ -73,7 +72,8 @@ export class OnnxDecoder {
 
   /**
    * Logits [B, samples, C] (columns) or [B, samples, T, V] (all). Random draws happen in the
-   * order `samples` calls of CausalLm.forward with `ctx` make them: sample by sample, site by site.
+   * order `samples` calls of CausalLm.forward with `sampleContext(s)` make them: sample by
+   * sample, site by site.
    */
   async run(batch: TokenBatch, options: OnnxRunOptions): Promise<tf.Tensor> {
     const reason = this.unavailable();
@@ -110,7 +110,7 @@ export class OnnxDecoder {
    * One step of incremental decoding of `ids` [S][B][Tn] (one sequence per weight sample) at
    * RoPE `positions` [B][Tn], attending over the cache and themselves under `mask` [B][total]
    * (1 = a real key; positions and mask are the same for every sample). Adapters draw sample s's
-   * inputs from `sampleContext(s)` (default: all from ctx in turn). Returns the last position's
+   * inputs from `sampleContext(s)`. Returns the last position's
    * logits [B, S, V] and the cache extended by the new positions, [S, B, KV, total, D] per
    * layer (host arrays; onnxruntime reads them in place on the next step).
    */
@@ -119,7 +119,7 @@ export class OnnxDecoder {
     positions: readonly (readonly number[])[],
     mask: readonly (readonly number[])[],
     past: HostKvCache | null,
-    options: { readonly ctx: ForwardContext; readonly sampleContext?: (sample: number) => ForwardContext },
+    options: { readonly sampleContext: SampleContext },
   ): Promise<{ logits: Float32Array; cache: HostKvCache }> {
     const reason = this.unavailable();
     if (reason) throw new Error(`onnxruntime decoding: ${reason}`);
@@ -204,7 +204,7 @@ export class OnnxDecoder {
     const perSample = new Map<string, OnnxFeed[]>();
     for (let k = 0; k < samples; k++) {
       const sample = first + k;
-      const ctx = options.sampleContext ? options.sampleContext(sample) : options.ctx;
+      const ctx = contextOfSample(options.sampleContext, sample);
       for (const [i, s] of graph.sites.entries()) {
         const lead = bt.slice(0, s.leadRank);
         for (const [name, feed] of Object.entries(adapters[i].onnxSample(s.info, lead, ctx, sample))) {

@@ -16,11 +16,21 @@ const ctx = () => ({ training: false, rng: new Rng(0) });
 const ortMissing = onnxRuntimeUnavailable();
 if (ortMissing && process.env.CI) throw new Error(`onnxruntime is required in CI: ${ortMissing}`);
 
+/** `work` with the model's sampled calls and generation on onnxruntime (back on TensorFlow.js after). */
+async function onnxruntime<T>(model: CausalLm, work: () => Promise<T>): Promise<T> {
+  model.useEngine('onnxruntime');
+  try {
+    return await work();
+  } finally {
+    model.useEngine('tfjs');
+  }
+}
+
 /** Last-position logits of each row from the onnxruntime graph's full output ([B, 1, T, V]). */
 async function onnxLast(model: CausalLm, rows: number[][]): Promise<number[][]> {
   const tokens = model.toTensors(leftPad(rows, model.tokenizer.padTokenId));
   try {
-    const logits = await model.onnxForward(tokens, { samples: 1, ctx: ctx() });
+    const logits = await model.onnxForward(tokens, { samples: 1, sampleContext: ctx });
     const all = (await logits.array()) as number[][][][];
     logits.dispose();
     return all.map((r) => r[0][r[0].length - 1]);
@@ -33,7 +43,7 @@ async function onnxLast(model: CausalLm, rows: number[][]): Promise<number[][]> 
 async function columnsBoth(model: CausalLm, rows: number[][], columns: number[]): Promise<{ onnx: number[][][]; tfjs: number[][] }> {
   const tokens = model.toTensors(leftPad(rows, model.tokenizer.padTokenId));
   try {
-    const o = await model.sampledForward(tokens, { samples: 2, columns, ctx: ctx() });
+    const o = await onnxruntime(model, () => model.sampledForward(tokens, { samples: 2, columns, sampleContext: ctx }));
     const t = tf.tidy(() => model.forward(tokens, { output: 'last', columns, ctx: ctx() }));
     const out = { onnx: (await o.array()) as number[][][], tfjs: (await t.array()) as number[][] };
     tf.dispose([o, t]);
@@ -81,7 +91,7 @@ for (const name of MODELS) {
     run('greedy continuation through onnxruntime (decoding graph, host KV cache) equals the golden one', async () => {
       const batch = leftPad(golden.rows.map((r) => r.ids), model.tokenizer.padTokenId);
       const steps = Math.max(...golden.rows.map((r) => r.base_greedy_ids.length - r.ids.length));
-      const results = await model.generate(batch, { maxNewTokens: steps, temperature: 0, topP: 1, ctx: ctx(), engine: 'onnxruntime' });
+      const results = await onnxruntime(model, () => model.generate(batch, { maxNewTokens: steps, temperature: 0, topP: 1, ctx: ctx() }));
       golden.rows.forEach((row, i) => {
         const got = results[i].ids;
         expect(got).toEqual(row.base_greedy_ids.slice(0, got.length));
@@ -93,7 +103,7 @@ for (const name of MODELS) {
       const batch = leftPad(golden.rows.map((r) => r.ids.slice(0, 12)), model.tokenizer.padTokenId);
       const options = { maxNewTokens: 16, temperature: 1, topP: 0.9 };
       const viaTfjs = await model.generate(batch, { ...options, ctx: { training: false, rng: new Rng(3) } });
-      const viaOrt = await model.generate(batch, { ...options, ctx: { training: false, rng: new Rng(3) }, engine: 'onnxruntime' });
+      const viaOrt = await onnxruntime(model, () => model.generate(batch, { ...options, ctx: { training: false, rng: new Rng(3) } }));
       viaOrt.forEach((r, i) => {
         expect(r.ids).toEqual(viaTfjs[i].ids);
         expect(r.nll).toBeCloseTo(viaTfjs[i].nll, 3);
@@ -104,7 +114,7 @@ for (const name of MODELS) {
       const batch = leftPad(golden.rows.map((r) => r.ids.slice(0, 10)), model.tokenizer.padTokenId);
       const options = { maxNewTokens: 12, temperature: 1, topP: 0.95 };
       const root = new Rng(11);
-      const together = await model.sampledGenerate(batch, { ...options, ctx: ctx(), samples: 3, sampleContext: (s) => ({ training: false, rng: root.child(`sample/${s}`) }) });
+      const together = await onnxruntime(model, () => model.sampledGenerate(batch, { ...options, samples: 3, sampleContext: (s) => ({ training: false, rng: root.child(`sample/${s}`) }) }));
       for (let s = 0; s < 3; s++) {
         const alone = await model.generate(batch, { ...options, ctx: { training: false, rng: new Rng(11).child(`sample/${s}`) } });
         together.forEach((perSample, b) => {

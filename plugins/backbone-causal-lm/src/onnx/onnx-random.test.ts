@@ -73,7 +73,7 @@ describeOrt('the onnxruntime decoder against the TensorFlow.js one, random model
           for (const [rows, maxLen] of [[1, 1], [3, 7], [5, 33]] as const) {
             const tokens = model.toTensors(randomBatch(rng, rows, maxLen, model.config.vocabSize, pad));
             const viaTfjs = tf.tidy(() => model.forward(tokens, { output: 'all', ctx }));
-            const viaOrt = await model.onnxForward(tokens, { samples: 1, ctx });
+            const viaOrt = await model.onnxForward(tokens, { samples: 1, sampleContext: () => ctx });
             const [b, t, v] = viaTfjs.shape;
             expect(viaOrt.shape).toEqual([b, 1, t, v]);
             // Padding positions are never read (their logits are garbage in both engines).
