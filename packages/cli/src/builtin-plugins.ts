@@ -1,4 +1,5 @@
-import { PluginRegistry, type PluginKind } from '@bayes-peft/core';
+import { type PluginKind } from '@bayes-peft/core';
+import { PluginRegistry } from '@bayes-peft/runner';
 import { CLI_SEARCH_PATHS } from './search-paths';
 
 /**
@@ -30,7 +31,6 @@ export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
     truthfulqa: '@bayes-peft/dataset-truthfulqa',
     'squad-v2': '@bayes-peft/dataset-squad-v2',
   },
-  evaluator: {},
   judge: { 'string-match': '@bayes-peft/scorer-string-match' },
 };
 

@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { checkEnv, UserError } from '@bayes-peft/core';
 import { experimentCommand } from './commands/experiment';

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { runExperiment, silentLogger } from '@bayes-peft/core';
+import { silentLogger } from '@bayes-peft/core';
+import { runExperiment } from '@bayes-peft/runner';
 import { findShared } from '@bayes-peft/fixtures';
 import { stringify } from 'yaml';
 import { BUILTIN_PLUGINS } from './builtin-plugins';

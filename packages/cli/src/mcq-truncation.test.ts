@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { loadCausalLm, type CausalLm } from '@bayes-peft/backbone-causal-lm';
-import { PluginRegistry, type McqDataset } from '@bayes-peft/core';
+import { type McqDataset } from '@bayes-peft/core';
+import { PluginRegistry } from '@bayes-peft/runner';
 import { BUILTIN_PLUGINS } from './builtin-plugins';
 import { findShared } from '@bayes-peft/fixtures';
 import { instantiateDataset, localRunContext } from '@bayes-peft/mcq';

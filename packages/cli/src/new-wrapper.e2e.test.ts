@@ -73,7 +73,6 @@ describe('bayes-peft new wrapper', () => {
       '@bayes-peft/core': `^${version('packages/core')}`,
       '@bayes-peft/lora': `^${version('packages/lora')}`,
       '@bayes-peft/tensor': `^${version('packages/tensor')}`,
-      tsyringe: JSON.parse(await fs.readFile(path.join(ROOT, 'packages/core/package.json'), 'utf8')).dependencies.tsyringe,
       zod: JSON.parse(await fs.readFile(path.join(ROOT, 'packages/core/package.json'), 'utf8')).dependencies.zod,
     });
     expect(pkg.devDependencies['@bayes-peft/plugin-testkit']).toBe(`^${version('tooling/plugin-testkit')}`);

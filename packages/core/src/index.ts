@@ -1,18 +1,15 @@
-import 'reflect-metadata';
-
+// The plugin author's package: the contracts (Backbone, Wrapper, Dataset, Judge), define*,
+// the seeded Rng, metrics, losses and optimizers. The runner lives in @bayes-peft/runner.
 export * from './contracts';
-export * from './tokens';
 export * from './plugin';
 export * from './rng';
 export * from './logger';
 export * from './run-context';
-export * from './spec';
+export * from './lora-config';
 export * from './errors';
 export * from './metrics';
 export * from './optim';
 export * from './losses';
-export * from './registry';
 export * from './chat-template-context';
-export * from './runner';
 // Every environment variable, declared once: packages above core read them through readEnv.
 export * from '@bayes-peft/env';

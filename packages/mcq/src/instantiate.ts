@@ -1,4 +1,5 @@
-import { createRunSession, TOKENS, type Dataset, type Plugin, type RunContext } from '@bayes-peft/core';
+import { type Dataset, type Plugin, type RunContext } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 
 /**
  * The dataset a dataset plugin makes from raw options (validated by its schema) in a run context
@@ -7,6 +8,5 @@ import { createRunSession, TOKENS, type Dataset, type Plugin, type RunContext } 
  */
 export function instantiateDataset(plugin: Plugin, options: unknown, ctx: RunContext): Dataset {
   if (plugin.kind !== 'dataset') throw new Error(`'${plugin.name}' is a ${plugin.kind} plugin, not a dataset`);
-  const { container } = createRunSession({ context: ctx, dataset: { plugin, options: plugin.options.parse(options ?? {}) } });
-  return container.resolve(TOKENS.Dataset);
+  return createRunSession({ context: ctx, dataset: { plugin, options: plugin.options.parse(options ?? {}) } }).dataset();
 }

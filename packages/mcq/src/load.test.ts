@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createRunSession, TOKENS, type McqDataset } from '@bayes-peft/core';
+import { type McqDataset } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 import { getString, type DataRow } from '@bayes-peft/data';
 import { z } from 'zod';
 import { indexAnswer } from './answers';
@@ -86,9 +87,9 @@ describe('split loading', () => {
   });
 
   it('one dataset per run container; the labels take addSpace', () => {
-    const child = createRunSession({ context: localRunContext(), dataset: { plugin, options: plugin.options.parse({ addSpace: true }) } }).container;
-    const a = child.resolve(TOKENS.Dataset) as McqDataset;
-    expect(child.resolve(TOKENS.Dataset)).toBe(a);
+    const child = createRunSession({ context: localRunContext(), dataset: { plugin, options: plugin.options.parse({ addSpace: true }) } });
+    const a = child.dataset() as McqDataset;
+    expect(child.dataset()).toBe(a);
     expect(a.labels).toEqual([' A', ' B']);
     expect(a.name).toBe('pairs');
   });

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createRunSession, Rng, silentLogger, type RunContext } from '@bayes-peft/core';
+import { Rng, silentLogger, type RunContext } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 import { readSafetensors, writeSafetensors, tf } from '@bayes-peft/tensor';
 import plugin, { CausalLmOptions } from './index';
 import { loadCausalLm } from './load';

@@ -1,7 +1,8 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createRunSession, Rng, TOKENS, type Logger, type McqDataset, type RunContext } from '@bayes-peft/core';
+import { Rng, type Logger, type McqDataset, type RunContext } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 import { findShared, startMockHub } from '@bayes-peft/fixtures';
 import plugin, { arcClass, ArcOptions } from './index';
 
@@ -12,8 +13,7 @@ function makeCtx(hub: Partial<RunContext['hub']> = {}, specDir = process.cwd()):
 }
 
 function dataset(options: Record<string, unknown>, ctx: RunContext = makeCtx()): McqDataset {
-  const { container } = createRunSession({ context: ctx, dataset: { plugin, options: plugin.options.parse(options) } });
-  return container.resolve(TOKENS.Dataset) as McqDataset;
+  return createRunSession({ context: ctx, dataset: { plugin, options: plugin.options.parse(options) } }).dataset() as McqDataset;
 }
 
 const data = findShared('data', 'ARC tests over shared/data');

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createRunSession, Rng, TOKENS, type DatasetLoadContext, type Logger, type OpenDataset, type RunContext } from '@bayes-peft/core';
+import { Rng, type DatasetLoadContext, type Logger, type OpenDataset, type RunContext } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 import { startMockHub } from '@bayes-peft/fixtures';
 import plugin, { SquadV2Options } from './index';
 
@@ -12,8 +13,7 @@ function makeCtx(hub: Partial<RunContext['hub']> = {}, specDir = process.cwd()):
 }
 
 function dataset(options: Record<string, unknown>, ctx: RunContext = makeCtx()): OpenDataset {
-  const { container } = createRunSession({ context: ctx, dataset: { plugin, options: plugin.options.parse(options) } });
-  return container.resolve(TOKENS.Dataset) as OpenDataset;
+  return createRunSession({ context: ctx, dataset: { plugin, options: plugin.options.parse(options) } }).dataset() as OpenDataset;
 }
 
 /** A Llama-3 style chat template as chatTemplateContext renders it for a BOS-adding tokenizer (no leading BOS). */

@@ -1,4 +1,5 @@
-import { createRunSession, Rng, silentLogger, TOKENS, type McqDataset, type RunContext } from '@bayes-peft/core';
+import { Rng, silentLogger, type McqDataset, type RunContext } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 import plugin, { generateToyRows, TOY_OBJECTS, toyVocabulary, ToyOptions } from './index';
 
 const defaults = ToyOptions.parse({});
@@ -70,8 +71,8 @@ describe('dataset-toy', () => {
 
   it('registers an McqDataset with the options applied', async () => {
     const context = { seed: 0, rng: new Rng(0), log: silentLogger } as unknown as RunContext;
-    const child = createRunSession({ context, dataset: { plugin, options: plugin.options.parse({ trainSize: 10, testSize: 7, addSpace: true }) } }).container;
-    const ds = child.resolve(TOKENS.Dataset) as McqDataset;
+    const child = createRunSession({ context, dataset: { plugin, options: plugin.options.parse({ trainSize: 10, testSize: 7, addSpace: true }) } });
+    const ds = child.dataset() as McqDataset;
     expect(ds.kind).toBe('mcq');
     expect(ds.labels).toEqual([' A', ' B', ' C', ' D']);
     const train = await ds.load('train');

@@ -1,4 +1,5 @@
-import { createRunSession, Rng, silentLogger, TOKENS, type JudgeItem, type RunContext } from '@bayes-peft/core';
+import { Rng, silentLogger, type JudgeItem, type RunContext } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 import plugin, { StringMatchOptions, stringMatchVerdict, version } from './index';
 
 const item = (candidate: string, ...references: string[]): JudgeItem => ({ id: 'q', question: '', references, candidate });
@@ -64,9 +65,8 @@ describe('string-match judge', () => {
   });
 
   it('judges a batch in order, one verdict per item', async () => {
-    const session = createRunSession({ context: { seed: 1, rng: new Rng(1), log: silentLogger } as unknown as RunContext });
-    plugin.register(session.container, StringMatchOptions.parse({}));
-    const j = session.container.resolve(TOKENS.Judge);
+    const session = createRunSession({ context: { seed: 1, rng: new Rng(1), log: silentLogger } as unknown as RunContext, judge: { plugin, options: StringMatchOptions.parse({}) } });
+    const j = session.judge();
     expect(j.name).toBe('string-match');
     const verdicts = await j.judge([item('Paris', 'paris'), item('Rome', 'paris'), item('It was Paris, I think', 'paris')]);
     expect(verdicts.map((v) => v.correct)).toEqual([true, false, true]);

@@ -1,7 +1,7 @@
 import { tf } from '@bayes-peft/tensor';
-import { LoraConfigSchema, Rng, TOKENS, classNll } from '@bayes-peft/core';
+import { LoraConfigSchema, Rng, classNll } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 import { KL_GUARD } from '@bayes-peft/bayes-lora';
-import { container as rootContainer } from 'tsyringe';
 import { ToyBackbone, disposeBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
 import plugin, { BlobLaplaceOptions, BlobLaplaceWrapper } from './index';
 
@@ -54,11 +54,8 @@ describe('wrapper-blob-laplace plugin and options', () => {
     });
     expect(() => plugin.options.parse({ laplaceScaleFactor: 0 })).toThrow();
     expect(() => plugin.options.parse({ compat: { reference: true } })).toThrow();
-    const c = rootContainer.createChildContainer();
-    c.register(TOKENS.RunContext, { useValue: makeRunContext(3) });
-    c.register(TOKENS.LoraConfig, { useValue: lora });
-    plugin.register(c, plugin.options.parse({ laplaceScaleFactor: 2 }));
-    const w = c.resolve(TOKENS.Wrapper) as BlobLaplaceWrapper;
+    const session = createRunSession({ context: makeRunContext(3), lora, wrapper: { plugin, options: plugin.options.parse({ laplaceScaleFactor: 2 }) } });
+    const w = session.wrapper() as BlobLaplaceWrapper;
     expect(w).toBeInstanceOf(BlobLaplaceWrapper);
     expect(w.name).toBe('blob-laplace');
     expect(w.options.laplaceScaleFactor).toBe(2);

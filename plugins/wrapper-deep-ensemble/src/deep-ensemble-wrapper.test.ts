@@ -2,10 +2,10 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from '@bayes-peft/tensor';
-import { LoraConfigSchema, NonFiniteLossError, Rng, TOKENS, combineSamples, type Wrapper } from '@bayes-peft/core';
+import { LoraConfigSchema, NonFiniteLossError, Rng, combineSamples, type Wrapper } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 import { installLora, peftKey } from '@bayes-peft/lora';
 import { ToyBackbone, disposeBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
-import { container as rootContainer } from 'tsyringe';
 import plugin, { DeepEnsembleOptions, DeepEnsembleWrapper, memberStateKey } from './index';
 
 beforeAll(setupTestBackend);
@@ -49,11 +49,8 @@ describe('wrapper-deep-ensemble plugin', () => {
     expect(plugin.options.parse(undefined)).toEqual({ members: 3, averaging: 'probs' });
     expect(plugin.options.safeParse({ members: 0 }).success).toBe(false);
     expect(plugin.options.safeParse({ averaging: 'mean' }).success).toBe(false);
-    const c = rootContainer.createChildContainer();
-    c.register(TOKENS.RunContext, { useValue: makeRunContext(3) });
-    c.register(TOKENS.LoraConfig, { useValue: lora });
-    plugin.register(c, plugin.options.parse({ averaging: 'logits' }));
-    const w = c.resolve(TOKENS.Wrapper) as DeepEnsembleWrapper;
+    const session = createRunSession({ context: makeRunContext(3), lora, wrapper: { plugin, options: plugin.options.parse({ averaging: 'logits' }) } });
+    const w = session.wrapper() as DeepEnsembleWrapper;
     expect(w).toBeInstanceOf(DeepEnsembleWrapper);
     expect([w.name, w.averaging, w.members]).toEqual(['deep-ensemble', 'logits', 3]);
     expect(new DeepEnsembleWrapper(makeRunContext(1), lora, DeepEnsembleOptions.parse({})).averaging).toBe('probs');

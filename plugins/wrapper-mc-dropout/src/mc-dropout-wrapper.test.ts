@@ -2,9 +2,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from '@bayes-peft/tensor';
-import { LoraConfigSchema, NonFiniteLossError, TOKENS, UserError, type LoraConfig, type Wrapper } from '@bayes-peft/core';
+import { LoraConfigSchema, NonFiniteLossError, UserError, type LoraConfig, type Wrapper } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 import { ToyBackbone, disposeBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
-import { container as rootContainer } from 'tsyringe';
 import plugin, { McDropoutOptions, McDropoutWrapper } from './index';
 
 beforeAll(setupTestBackend);
@@ -46,11 +46,8 @@ describe('wrapper-mc-dropout plugin', () => {
     expect(zero.error!.issues[0].message).toMatch(/needs a dropout rate > 0/);
     expect(plugin.options.safeParse({ dropout: 1 }).success).toBe(false);
     expect(plugin.options.safeParse({ samples: 3 }).success).toBe(false);
-    const c = rootContainer.createChildContainer();
-    c.register(TOKENS.RunContext, { useValue: makeRunContext(3) });
-    c.register(TOKENS.LoraConfig, { useValue: lora });
-    plugin.register(c, plugin.options.parse({ dropout: 0.2 }));
-    const w = c.resolve(TOKENS.Wrapper) as McDropoutWrapper;
+    const session = createRunSession({ context: makeRunContext(3), lora, wrapper: { plugin, options: plugin.options.parse({ dropout: 0.2 }) } });
+    const w = session.wrapper() as McDropoutWrapper;
     expect(w).toBeInstanceOf(McDropoutWrapper);
     expect([w.name, w.averaging, w.loraConfig.dropout]).toEqual(['mc-dropout', 'probs', 0.2]);
   });

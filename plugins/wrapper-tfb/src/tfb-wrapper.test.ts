@@ -2,20 +2,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from '@bayes-peft/tensor';
-import {
-  LoraConfigSchema,
-  Rng,
-  TOKENS,
-  UserError,
-  classNll,
-  createOptimizer,
-  type AnchorBatches,
-  type CalibrationResult,
-  type Logger,
-  type McqBatch,
-} from '@bayes-peft/core';
+import { LoraConfigSchema, Rng, UserError, classNll, createOptimizer, type AnchorBatches, type CalibrationResult, type Logger, type McqBatch } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 import { installLora, peftKey, savePeftAdapter } from '@bayes-peft/lora';
-import { container as rootContainer } from 'tsyringe';
 import { ToyBackbone, disposeBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
 import plugin, { TfbOptions, TfbWrapper } from './index';
 
@@ -109,11 +98,8 @@ describe('wrapper-tfb plugin and options', () => {
     });
     expect(() => plugin.options.parse({ low: 0.5, beta: 0.2 })).toThrow(/low must be below beta/);
     expect(() => plugin.options.parse({ criterion: 'ece' })).toThrow();
-    const c = rootContainer.createChildContainer();
-    c.register(TOKENS.RunContext, { useValue: makeRunContext(3) });
-    c.register(TOKENS.LoraConfig, { useValue: lora });
-    plugin.register(c, plugin.options.parse({ criterion: 'accuracy' }));
-    const w = c.resolve(TOKENS.Wrapper) as TfbWrapper;
+    const session = createRunSession({ context: makeRunContext(3), lora, wrapper: { plugin, options: plugin.options.parse({ criterion: 'accuracy' }) } });
+    const w = session.wrapper() as TfbWrapper;
     expect(w).toBeInstanceOf(TfbWrapper);
     expect(w.trainingFree).toBe(true);
     expect(w.options.criterion).toBe('accuracy');

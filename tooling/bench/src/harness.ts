@@ -1,27 +1,10 @@
 // One model, one process: loads a Hugging Face Llama folder through the causal-lm plugin, attaches
 // BLoB through its plugin in core's run session exactly as the runner wires a run, and times
 // training steps, 10-sample evaluation and a plain forward pass on seeded random prompts.
-import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 import { initBackend, tf, type BackendRequest } from '@bayes-peft/tensor';
-import {
-  createRunSession,
-  LoraConfigSchema,
-  Rng,
-  readEnv,
-  TOKENS,
-  selectEvalEngine,
-  silentLogger,
-  targetTokenIds,
-  type Backbone,
-  type EvalEngine,
-  type EvalEngineChoice,
-  type Logger,
-  type McqBatch,
-  type RunContext,
-  type TrainingPlan,
-  type Wrapper,
-} from '@bayes-peft/core';
+import { LoraConfigSchema, Rng, readEnv, silentLogger, type Backbone, type EvalEngine, type EvalEngineChoice, type Logger, type McqBatch, type RunContext, type TrainingPlan, type Wrapper } from '@bayes-peft/core';
+import { createRunSession, selectEvalEngine, targetTokenIds } from '@bayes-peft/runner';
 import causalLm from '@bayes-peft/backbone-causal-lm';
 import blob from '@bayes-peft/wrapper-blob';
 
@@ -225,7 +208,6 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
     backbone: { plugin: causalLm, options: causalLm.options.parse({ path: o.dir }) },
     wrapper: { plugin: blob, options: blob.options.parse({ ...BENCH_BLOB_OPTIONS, evalSamplesFinal: o.evalSamples }) },
   });
-  const { container } = session;
 
   let backbone: Backbone | null = null;
   let wrapper: Wrapper | null = null;
@@ -270,7 +252,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchResult> {
     say(`forward ${forwardMs.toFixed(1)} ms (batch ${o.batch}, seq ${o.seq})`);
 
     // 2. BLoB: attach and prepare as the runner does.
-    wrapper = container.resolve(TOKENS.Wrapper);
+    wrapper = session.wrapper();
     wrapper.attach(bb);
     const w = wrapper;
     w.prepare(benchPlan(o.batch));

@@ -1,4 +1,5 @@
-import { makeMcqBatch, targetTokenIds, type Backbone, type EncodedBatch, type McqBatch, type McqExample, type TrainingPlan } from '@bayes-peft/core';
+import { type Backbone, type EncodedBatch, type McqBatch, type McqExample, type TrainingPlan } from '@bayes-peft/core';
+import { makeMcqBatch, targetTokenIds } from '@bayes-peft/runner';
 
 /** The classes of the conformance task; single letters, each one token for the tiny model. */
 export const CONFORMANCE_LABELS = ['A', 'B', 'C', 'D'] as const;

@@ -4,24 +4,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  anchorBatches,
-  disposeMcqBatch,
-  readCheckpoint,
-  restoreCheckpoint,
-  Rng,
-  targetTokenIds,
-  unresumableReason,
-  writeCheckpoint,
-  type Backbone,
-  type CalibrationEntry,
-  type EvalPhase,
-  type McqBatch,
-  type RunContext,
-  type TrainingState,
-  type TrainStepResult,
-  type Wrapper,
-} from '@bayes-peft/core';
+import { Rng, type Backbone, type CalibrationEntry, type EvalPhase, type McqBatch, type RunContext, type TrainingState, type TrainStepResult, type Wrapper } from '@bayes-peft/core';
+import { anchorBatches, disposeMcqBatch, readCheckpoint, restoreCheckpoint, targetTokenIds, unresumableReason, writeCheckpoint } from '@bayes-peft/runner';
 import { tf } from '@bayes-peft/tensor';
 import { CONFORMANCE_EXAMPLES, CONFORMANCE_LABELS, conformanceBatch, conformancePlan, conformancePrompts } from './batches';
 import { createWrapper, makeRunContext, type WrapperSetup } from './run-container';

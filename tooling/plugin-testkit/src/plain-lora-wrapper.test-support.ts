@@ -1,24 +1,6 @@
 // A correct, minimal LoRA wrapper for the testkit's own tests (the testkit cannot depend on a
 // wrapper plugin: those depend on it). The broken variants in checks.test.ts subclass it.
-import {
-  classNll,
-  createOptimizer,
-  definePlugin,
-  TOKENS,
-  type Backbone,
-  type EncodedBatch,
-  type EvalPhase,
-  type GenerateOptions,
-  type GenerationResult,
-  type LoraConfig,
-  type McqBatch,
-  type Optimizer,
-  type PredictOptions,
-  type RunContext,
-  type TrainingPlan,
-  type TrainStepResult,
-  type Wrapper,
-} from '@bayes-peft/core';
+import { classNll, createOptimizer, defineWrapper, type Backbone, type EncodedBatch, type EvalPhase, type GenerateOptions, type GenerationResult, type LoraConfig, type McqBatch, type Optimizer, type PredictOptions, type RunContext, type TrainingPlan, type TrainStepResult, type Wrapper } from '@bayes-peft/core';
 import { assignLoraFromPeft, checkAdapterCompatible, installLora, loadPeftAdapter, loraPeftTensors, removeAdapters, savePeftAdapter, type LoraAdapter } from '@bayes-peft/lora';
 import { tf } from '@bayes-peft/tensor';
 import { z } from 'zod';
@@ -99,14 +81,11 @@ export class PlainLoraWrapper implements Wrapper {
 
 /** A wrapper plugin whose wrapper `make` builds from the run's context and LoRA config. */
 export function pluginOf(name: string, make: (run: RunContext, lora: LoraConfig) => Wrapper) {
-  return definePlugin({
-    kind: 'wrapper',
+  return defineWrapper({
     name,
     version: '0.0.0',
     description: `test wrapper ${name}`,
     options: z.object({}).strict().default({}),
-    register(container) {
-      container.register(TOKENS.Wrapper, { useFactory: (c) => make(c.resolve(TOKENS.RunContext), c.resolve(TOKENS.LoraConfig)) });
-    },
+    create: ({ run, lora }) => make(run, lora),
   });
 }

@@ -1,5 +1,6 @@
 import * as os from 'node:os';
-import { createRunSession, LoraConfigSchema, Rng, silentLogger, TOKENS, type LoraConfig, type Plugin, type RunContext, type Wrapper } from '@bayes-peft/core';
+import { LoraConfigSchema, Rng, silentLogger, type LoraConfig, type Plugin, type RunContext, type Wrapper } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 
 export interface WrapperSetup {
   /** The wrapper plugin under test (a package's default export, made by definePlugin). */
@@ -21,16 +22,15 @@ export function makeRunContext(seed: number): RunContext {
 }
 
 /**
- * A fresh wrapper resolved exactly as packages/core's runner does it: core's `createRunSession`
- * (a child container holding the run context and the LoRA config, the plugin's own `register`
- * with its parsed options), then `resolve(TOKENS.Wrapper)`. So a plugin whose registration or injection is wrong fails here as
- * it would in `bayes-peft experiment`. `run` is the run context to inject (default: a fresh one
+ * A fresh wrapper made exactly as the runner makes it: @bayes-peft/runner's `createRunSession`
+ * (the run context, the LoRA config, the plugin's `create` with its parsed options), then
+ * `session.wrapper()`. So a plugin whose `create` is wrong fails here as it would in
+ * `bayes-peft experiment`. `run` is the run context to inject (default: a fresh one
  * for `seed`); pass one to reach its Rng, as the runner does to checkpoint and resume.
  */
 export function createWrapper(setup: WrapperSetup, seed: number, run: RunContext = makeRunContext(seed)): Wrapper {
   const { plugin } = setup;
   if (plugin.kind !== 'wrapper') throw new Error(`plugin '${plugin.name}' is a ${plugin.kind} plugin, not a wrapper`);
   const options = plugin.options.parse(setup.options ?? {});
-  const { container } = createRunSession({ context: run, lora: conformanceLora(setup.lora), wrapper: { plugin, options } });
-  return container.resolve(TOKENS.Wrapper);
+  return createRunSession({ context: run, lora: conformanceLora(setup.lora), wrapper: { plugin, options } }).wrapper();
 }

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { Command, Option } from 'commander';
-import { chatTemplateContext, consoleLogger, createRunSession, PLUGIN_KINDS, Rng, TOKENS, UserError, type Dataset, type DatasetLoadContext, type RunContext, type SplitRole } from '@bayes-peft/core';
+import { chatTemplateContext, consoleLogger, PLUGIN_KINDS, Rng, UserError, type Dataset, type DatasetLoadContext, type RunContext, type SplitRole } from '@bayes-peft/core';
+import { createRunSession } from '@bayes-peft/runner';
 import { HfTokenizer } from '@bayes-peft/backbone-causal-lm';
 import { BUILTIN_PLUGINS, cliPluginRegistry } from '../builtin-plugins';
 import { parsePositiveInt } from './model-options';
@@ -43,9 +44,7 @@ export function datasetPreviewCommand(): Command {
       const plan = planPreview(plugin, opts);
       const options = parsePluginOptions(plugin, plan.options);
       const ctx: RunContext = { seed: 1, rng: new Rng(1), log: consoleLogger, specDir: process.cwd(), hub: { offline: opts.offline ? true : undefined } };
-      const { container } = createRunSession({ context: ctx, dataset: { plugin, options } });
-      if (!container.isRegistered(TOKENS.Dataset)) throw new UserError(`dataset plugin '${plugin.name}' registered no dataset (TOKENS.Dataset)`);
-      const dataset: Dataset = container.resolve(TOKENS.Dataset);
+      const dataset: Dataset = createRunSession({ context: ctx, dataset: { plugin, options } }).dataset();
       const examples = await dataset.load(plan.role, await loadContext(opts.tokenizer));
       const shown = previewExamples(dataset, examples.slice(0, opts.n));
       process.stdout.write(opts.json ? previewJson(examples.length, shown) : previewText(dataset, plugin.name, plan.role, examples.length, shown));

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runExperiment, summaryTable } from '@bayes-peft/core';
+import { runExperiment, summaryTable } from '@bayes-peft/runner';
 import { BUILTIN_PLUGINS } from '../builtin-plugins';
 import { CLI_SEARCH_PATHS } from '../search-paths';
 

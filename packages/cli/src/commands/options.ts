@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { EvalSchema, envMarkdown, HubSchema, LoraConfigSchema, RunSpecSchema, TrainSchema, UserError, describeOptions, optionsMarkdown, PLUGIN_KINDS, type PluginKind } from '@bayes-peft/core';
+import { envMarkdown, LoraConfigSchema, UserError, PLUGIN_KINDS, type PluginKind } from '@bayes-peft/core';
+import { EvalSchema, HubSchema, RunSpecSchema, TrainSchema, describeOptions, optionsMarkdown } from '@bayes-peft/runner';
 import { z } from 'zod';
 import { cliPluginRegistry } from '../builtin-plugins';
 import { ENVIRONMENT_INTRO, RUN_SPEC_INTRO } from './run-spec-intro';
@@ -32,7 +33,7 @@ export function optionsCommand(): Command {
 }
 
 function guessKind(name: string): PluginKind | null {
-  const m = /(wrapper|dataset|backbone|judge|evaluator)-/.exec(name);
+  const m = /(wrapper|dataset|backbone|judge)-/.exec(name);
   return (m?.[1] as PluginKind) ?? null;
 }
 

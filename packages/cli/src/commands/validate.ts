@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { planExperiment } from '@bayes-peft/core';
+import { planExperiment } from '@bayes-peft/runner';
 import { BUILTIN_PLUGINS } from '../builtin-plugins';
 import { CLI_SEARCH_PATHS } from '../search-paths';
 

@@ -102,8 +102,7 @@ function packageJson(packageName: string, description: string, options: WrapperS
     ...(options.private ? {} : { publishConfig: { access: 'public' } }),
     dependencies: {
       ...Object.fromEntries(RUNTIME.map((pkg) => [pkg, spec(pkg)])),
-      // core's own pins: one tsyringe (its decorators and core's containers must agree) and one zod.
-      tsyringe: coreDependencyVersion('tsyringe'),
+      // core's own pin: one zod, so the options schema is the one core's runner validates with.
       zod: coreDependencyVersion('zod'),
     },
     devDependencies: sortKeys({ [TESTKIT]: spec(TESTKIT), ...TOOLCHAIN }),

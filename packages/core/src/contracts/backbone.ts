@@ -166,3 +166,11 @@ export interface Backbone {
   useEngine?(engine: EvalEngine): void;
   dispose(): void;
 }
+
+/**
+ * What a backbone plugin's `create` makes: loading is async (weights are read from disk or the
+ * hub), so the run session awaits `load()` before the wrapper that needs the model is made.
+ */
+export interface BackboneLoader {
+  load(): Promise<Backbone>;
+}

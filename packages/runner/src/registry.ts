@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { UserError } from './errors';
-import { isPlugin, PLUGIN_KINDS, type Plugin, type PluginKind } from './plugin';
+import { UserError } from '@bayes-peft/core';
+import { isPlugin, PLUGIN_KINDS, type Plugin, type PluginKind } from '@bayes-peft/core';
 
 /**
  * Short names a spec may use for plugins, per kind: short name -> npm package name. Core knows

@@ -1,5 +1,5 @@
 import { tf } from '@bayes-peft/tensor';
-import type { Backbone, CalibrationContext, CalibrationResult, EncodedBatch, McqBatch, McqExample, Wrapper } from '../contracts';
+import type { Backbone, CalibrationContext, CalibrationResult, EncodedBatch, McqBatch, McqExample, Wrapper } from '@bayes-peft/core';
 import { anchorBatches, calibrateWrapper } from './calibrate';
 
 beforeAll(async () => {

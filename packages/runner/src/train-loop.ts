@@ -1,7 +1,7 @@
-import type { Backbone, McqExample, TrainingPlan, TrainStepResult, Wrapper } from '../contracts';
-import { NonFiniteLossError, RunInterruptedError } from '../errors';
-import type { Rng } from '../rng';
-import type { RunSpec } from '../spec/schema';
+import type { Backbone, McqExample, TrainingPlan, TrainStepResult, Wrapper } from '@bayes-peft/core';
+import { NonFiniteLossError, RunInterruptedError } from '@bayes-peft/core';
+import type { Rng } from '@bayes-peft/core';
+import type { RunSpec } from './spec/schema';
 import { disposeMcqBatch, makeMcqBatch } from './mcq-batch';
 import type { Progress } from './progress';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { LoraConfigSchema } from './lora';
-import { EVAL_ENGINES } from '../contracts/engine';
+import { LoraConfigSchema } from '@bayes-peft/core';
+import { EVAL_ENGINES } from '@bayes-peft/core';
 import { BACKEND_REQUESTS } from '@bayes-peft/tensor/backend-names';
 
 /** `blob` or `{ plugin: blob, options: {...} }`: a plugin by short name, npm package or path. */

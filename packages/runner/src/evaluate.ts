@@ -1,6 +1,6 @@
-import type { Backbone, ClassificationRecord, EvalPhase, McqExample, Metrics, Wrapper } from '../contracts';
-import { classificationMetrics } from '../metrics/classification';
-import { combineSamples } from '../metrics/combine';
+import type { Backbone, ClassificationRecord, EvalPhase, McqExample, Metrics, Wrapper } from '@bayes-peft/core';
+import { classificationMetrics } from '@bayes-peft/core';
+import { combineSamples } from '@bayes-peft/core';
 import { chunk, disposeMcqBatch, makeMcqBatch } from './mcq-batch';
 import type { Progress } from './progress';
 

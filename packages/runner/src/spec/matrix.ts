@@ -1,4 +1,4 @@
-import type { SpecIssue } from '../errors';
+import type { SpecIssue } from '@bayes-peft/core';
 
 export type MatrixAssignment = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
-import type { Backbone, EvalEngine, EvalEngineChoice } from '../contracts';
+import type { Backbone, EvalEngine, EvalEngineChoice } from '@bayes-peft/core';
 import { readEnv } from '@bayes-peft/env';
-import { UserError } from '../errors';
+import { UserError } from '@bayes-peft/core';
 
 export interface EvalEngineDecision {
   readonly engine: EvalEngine;

@@ -1,6 +1,6 @@
 import { tf } from '@bayes-peft/tensor';
-import type { Backbone, McqBatch, McqExample, Tokenizer } from '../contracts';
-import { UserError } from '../errors';
+import type { Backbone, McqBatch, McqExample, Tokenizer } from '@bayes-peft/core';
+import { UserError } from '@bayes-peft/core';
 
 /**
  * Each class's answer token: the LAST sub-token of its label string, as the reference builds

@@ -1,4 +1,4 @@
-import type { AnchorBatches, Backbone, CalibrationResult, McqBatch, McqExample, Wrapper } from '../contracts';
+import type { AnchorBatches, Backbone, CalibrationResult, McqBatch, McqExample, Wrapper } from '@bayes-peft/core';
 import { chunk, disposeMcqBatch, makeMcqBatch } from './mcq-batch';
 
 /**

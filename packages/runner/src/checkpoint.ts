@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readSafetensors, writeSafetensors } from '@bayes-peft/tensor';
-import type { TrainingState, Wrapper } from '../contracts';
-import { decodeOptimizerStates, encodeOptimizerStates, type OptimizerState } from '../optim/optimizer';
-import type { Rng, RngState } from '../rng';
+import type { TrainingState, Wrapper } from '@bayes-peft/core';
+import { decodeOptimizerStates, encodeOptimizerStates, type OptimizerState } from '@bayes-peft/core';
+import type { Rng, RngState } from '@bayes-peft/core';
 
 /** The files a checkpoint adds to the wrapper's saved adapter. */
 export const CHECKPOINT_FILES = {

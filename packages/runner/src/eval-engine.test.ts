@@ -1,6 +1,6 @@
 import { ENV } from '@bayes-peft/env';
-import { EVAL_ENGINES, type Backbone, type EvalEngine } from '../contracts';
-import { UserError } from '../errors';
+import { EVAL_ENGINES, type Backbone, type EvalEngine } from '@bayes-peft/core';
+import { UserError } from '@bayes-peft/core';
 import { resolveEvalEngine, selectEvalEngine } from './eval-engine';
 
 /** A backbone whose onnxruntime engine is blocked by `reason` (null: it runs; undefined: no engine choice at all). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SITE_KINDS } from '../contracts/backbone';
+import { SITE_KINDS } from './contracts/backbone';
 
 /** LoRA hyperparameters shared by every wrapper (defaults = the reference's: docs/methods.md, 'LoRA'). */
 export const LoraConfigSchema = z

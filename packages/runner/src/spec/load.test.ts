@@ -1,4 +1,4 @@
-import { SpecError } from '../errors';
+import { SpecError } from '@bayes-peft/core';
 import { parseSpec } from './load';
 
 const base = `

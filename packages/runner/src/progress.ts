@@ -1,5 +1,5 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { Logger } from '../logger';
+import type { Logger } from '@bayes-peft/core';
 
 export interface ProgressTask {
   update(done: number, values?: Record<string, number | string>): void;

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { SpecError, UserError, type SpecIssue } from '../errors';
+import { SpecError, UserError, type SpecIssue } from '@bayes-peft/core';
 import { expandMatrix, type MatrixAssignment } from './matrix';
 import { RunSpecSchema, type RunSpec } from './schema';
 
