@@ -112,7 +112,8 @@ describe('bayes-peft experiment (end to end)', () => {
   });
 
   it('resumes an interrupted run from its checkpoint and ends where an uninterrupted run ends', async () => {
-    const { runExperiment, silentLogger } = await import('@bayes-peft/core');
+    const { silentLogger } = await import('@bayes-peft/core');
+    const { runExperiment } = await import('@bayes-peft/runner');
     const { BUILTIN_PLUGINS } = await import('./builtin-plugins');
     const file = path.join(dir, 'resume.yaml');
     await fs.writeFile(file, spec(model, path.join(dir, 'runs-resume')).replace(/matrix:[\s\S]*$/, 'wrapper: mle\n'));

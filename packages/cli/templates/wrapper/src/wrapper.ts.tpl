@@ -31,8 +31,6 @@ import type { {{className}}Options } from './options';
  */
 export class {{className}} extends LoraWrapper<{{className}}Options> {
   readonly name = '{{name}}';
-  /** TensorFlow.js only; add 'onnxruntime' once your adapters implement OnnxAdapter (see docs/writing-a-wrapper.md). */
-  override readonly engines = ['tfjs'] as const;
 
   /** The training loss on the answer tokens' logits [B, C]: smoothed class NLL. */
   protected override dataLoss(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
