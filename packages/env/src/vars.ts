@@ -131,7 +131,7 @@ export const ENV = {
   BAYES_PEFT_EVAL_ENGINE: declare(oneOf(['auto', 'tfjs']), {
     default: 'auto',
     scope: 'run',
-    readBy: '@bayes-peft/core',
+    readBy: '@bayes-peft/runner',
     description:
       "`tfjs`: evaluate on TensorFlow.js when the spec says `eval.engine: auto` (what a machine without onnxruntime-node gets); an explicit `eval.engine` wins over it. The run's log and env.json say which engine ran and why.",
   }),

@@ -47,7 +47,7 @@ export class PluginRegistry {
     }
     const candidate = (mod as { default?: unknown }).default ?? mod;
     if (!isPlugin(candidate)) {
-      throw new UserError(`${source} does not export a bayes-peft plugin (default export made by definePlugin)`);
+      throw new UserError(`${source} does not export a bayes-peft plugin (a default export made by defineWrapper, defineBackbone, defineDataset or defineJudge from @bayes-peft/core)`);
     }
     if (candidate.kind !== kind) {
       throw new UserError(`'${ref}' is a ${candidate.kind} plugin, but this spec section needs a ${kind}`);

@@ -5,7 +5,7 @@ import { onnxRuntimeUnavailable } from '@bayes-peft/onnx';
 import { loadTinyBackbone } from './tiny-backbone';
 
 export interface WrapperConformanceOptions {
-  /** The wrapper plugin: a package's default export, made by definePlugin. */
+  /** The wrapper plugin: a package's default export, made by defineWrapper. */
   readonly plugin: Plugin;
   /** The spec's `wrapper.options` for the runs (the plugin's schema fills the defaults). */
   readonly options?: Record<string, unknown>;
@@ -28,7 +28,7 @@ const SEED = 7;
 
 /**
  * Registers a jest `describe` block that checks a wrapper plugin against the Wrapper contract
- * the runner relies on: resolution through the plugin's `register`, attach/dispose, training
+ * the runner relies on: made by the plugin's `create` in a run session, attach/dispose, training
  * with finite results and no tensor leak, predict's [batch, samples, classes] in both phases,
  * a save/load round trip to identical predictions, determinism under a seed, an exact resume
  * from the runner's checkpoint in a fresh wrapper (variables, optimizer state and predictions
@@ -60,7 +60,7 @@ export function describeWrapperConformance(options: WrapperConformanceOptions): 
     });
 
     const traits = probe(options);
-    it('resolves through its plugin register() in a run container', () => checkResolves(target()), TIMEOUT_MS);
+    it('is made by its plugin create() in a run session', () => checkResolves(target()), TIMEOUT_MS);
     it('attaches adapters to backbone sites; dispose() removes them and frees every tensor', () => checkAttachDispose(target()), TIMEOUT_MS);
     // The runner never trains a training-free method, so neither does the suite.
     if (!traits.trainingFree) {

@@ -3,7 +3,7 @@ import { LoraConfigSchema, Rng, silentLogger, type LoraConfig, type Plugin, type
 import { createRunSession } from '@bayes-peft/runner';
 
 export interface WrapperSetup {
-  /** The wrapper plugin under test (a package's default export, made by definePlugin). */
+  /** The wrapper plugin under test (a package's default export, made by defineWrapper). */
   readonly plugin: Plugin;
   /** The spec's `wrapper.options`; validated and defaulted by the plugin's own schema. */
   readonly options?: Record<string, unknown>;

@@ -41,7 +41,7 @@ export const EvalSchema = z
       .enum(EVAL_ENGINES)
       .default('auto')
       .describe(
-        "engine of evaluation forwards: 'onnxruntime' runs all weight samples of a batch in one onnxruntime-node call, 'tfjs' the TensorFlow.js backend; 'auto' takes onnxruntime when it loads and the wrapper supports it",
+        "engine of evaluation forwards: 'onnxruntime' runs all weight samples of a batch in one onnxruntime-node call, 'tfjs' the TensorFlow.js backend; 'auto' takes onnxruntime when it loads and the backbone can export the installed adapters",
       ),
   })
   .strict();
