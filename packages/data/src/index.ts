@@ -7,3 +7,4 @@ export * from './subset';
 export * from './split';
 export * from './normalize-answer';
 export * from './references';
+export * from './option-fields';

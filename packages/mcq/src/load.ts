@@ -1,7 +1,7 @@
-import { Rng, UserError, type McqExample, type RunContext, type SplitRole } from '@bayes-peft/core';
-import { DataFileError, EmptySplitError, loadSplit, RowError, selectSubset, type SplitRows } from '@bayes-peft/data';
+import { UserError, type McqExample, type RunContext, type SplitRole } from '@bayes-peft/core';
+import { DataFileError, EmptySplitError, loadSplit, RowError, subsetForRole, type SplitRows } from '@bayes-peft/data';
 import type { McqDefinition } from './definition';
-import { maxExamplesFor, type McqCommonOptions } from './options';
+import type { McqCommonOptions } from './options';
 
 /**
  * The examples of one role: its split read from the options' source (or the definition's hub
@@ -20,7 +20,7 @@ export async function loadMcqExamples(def: McqDefinition, options: McqCommonOpti
   if (!examples.length) {
     throw new EmptySplitError(`split '${used}'${def.config ? ` of config '${def.config}'` : ''} of ${def.name} (${def.keep?.what ?? 'rows'})`, files);
   }
-  const picked = selectSubset(examples, { max: maxExamplesFor(options, role), mode: options.subsetMode, rng: new Rng(options.subsetSeed).child(`${def.subsetKey}/${split}`) });
+  const picked = subsetForRole(examples, options, role, `${def.subsetKey}/${split}`);
   const where = files.length === 1 ? files[0] : `${files.length} files`;
   ctx.log.info(`dataset: ${def.name} ${role} = split '${used}': ${picked.length} of ${examples.length} examples (${where})`);
   return picked;

@@ -1,5 +1,5 @@
-import { Rng, UserError, type DatasetLoadContext, type OpenDataset, type OpenExample, type RunContext, type SplitRole } from '@bayes-peft/core';
-import { EmptySplitError, loadSplit, selectSubset } from '@bayes-peft/data';
+import { type DatasetLoadContext, type OpenDataset, type OpenExample, type RunContext, type SplitRole } from '@bayes-peft/core';
+import { chatTemplateFor, EmptySplitError, loadSplit, subsetForRole } from '@bayes-peft/data';
 import { formatSquadV2Row } from './format';
 import { SQUAD_V2_HUB_REPO, type SquadV2Options } from './options';
 
@@ -15,10 +15,7 @@ export class SquadV2Dataset implements OpenDataset {
 
   async load(role: SplitRole, loadCtx?: DatasetLoadContext): Promise<OpenExample[]> {
     const { options, ctx } = this;
-    const chat = options.chatTemplate === 'never' ? undefined : loadCtx?.applyChatTemplate;
-    if (options.chatTemplate === 'always' && !chat) {
-      throw new UserError("squad-v2: chatTemplate is 'always' but the model's tokenizer has no chat template (tokenizer_config.json chat_template); use 'auto' or 'never'");
-    }
+    const chat = chatTemplateFor(options.chatTemplate, loadCtx, 'squad-v2');
     const split = options.splits[role];
     const { rows, files } = await loadSplit(
       { source: options.source, repo: SQUAD_V2_HUB_REPO, config: options.config, split, baseDir: ctx.specDir },
@@ -34,8 +31,7 @@ export class SquadV2Dataset implements OpenDataset {
     const kept = options.questions === 'all' ? formatted : formatted.filter((f) => f.answerable === (options.questions === 'answerable'));
     if (!kept.length) throw new EmptySplitError(`the ${options.questions} questions of split '${split}' (${formatted.length} rows)`, files);
     const examples = kept.map((f) => f.example);
-    const max = role === 'train' ? options.maxTrainExamples : role === 'test' ? options.maxTestExamples : options.maxAnchorExamples;
-    const picked = selectSubset(examples, { max, mode: options.subsetMode, rng: new Rng(options.subsetSeed).child(`squad-v2/${split}`) });
+    const picked = subsetForRole(examples, options, role, `squad-v2/${split}`);
     ctx.log.info(
       `dataset: squad-v2 ${role} = split '${split}' (${answerable} answerable, ${formatted.length - answerable} unanswerable): ${picked.length} of ${examples.length} ${options.questions === 'all' ? '' : `${options.questions} `}examples, ${chat ? 'chat-templated' : 'plain'} prompts (${files.length === 1 ? files[0] : `${files.length} files`})`,
     );

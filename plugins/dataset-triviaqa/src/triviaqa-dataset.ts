@@ -1,5 +1,5 @@
-import { Rng, UserError, type DatasetLoadContext, type OpenDataset, type OpenExample, type RunContext, type SplitRole } from '@bayes-peft/core';
-import { loadSplit, selectSubset } from '@bayes-peft/data';
+import { UserError, type DatasetLoadContext, type OpenDataset, type OpenExample, type RunContext, type SplitRole } from '@bayes-peft/core';
+import { loadSplit, subsetForRole } from '@bayes-peft/data';
 import { formatTriviaQaRow } from './format';
 import { TRIVIAQA_HUB_REPO, type TriviaQaOptions } from './options';
 
@@ -32,8 +32,7 @@ export class TriviaQaDataset implements OpenDataset {
       ctx.log.warn(`triviaqa ${split}: ${empty.length} answer(s) normalise to '' (${empty.slice(0, 3).map((f) => f.example.id).join(', ')}${empty.length > 3 ? ', ...' : ''}); their first non-empty alias is the primary reference`);
     }
     const examples = formatted.map((f) => f.example);
-    const max = role === 'train' ? options.maxTrainExamples : role === 'test' ? options.maxTestExamples : options.maxAnchorExamples;
-    const picked = selectSubset(examples, { max, mode: options.subsetMode, rng: new Rng(options.subsetSeed).child(`triviaqa/${split}`) });
+    const picked = subsetForRole(examples, options, role, `triviaqa/${split}`);
     ctx.log.info(`dataset: triviaqa ${role} = split '${split}': ${picked.length} of ${examples.length} examples (${files.length === 1 ? files[0] : `${files.length} files`})`);
     return picked;
   }

@@ -1,5 +1,5 @@
-import { Rng, UserError, type DatasetLoadContext, type OpenDataset, type OpenExample, type RunContext, type SplitRole } from '@bayes-peft/core';
-import { EmptySplitError, loadSplit, selectSubset } from '@bayes-peft/data';
+import { type DatasetLoadContext, type OpenDataset, type OpenExample, type RunContext, type SplitRole } from '@bayes-peft/core';
+import { chatTemplateFor, EmptySplitError, loadSplit, subsetForRole } from '@bayes-peft/data';
 import { formatTruthfulQaRow } from './format';
 import { TRUTHFULQA_CONFIG, TRUTHFULQA_HUB_REPO, type TruthfulQaOptions } from './options';
 import { partOf, splitRows } from './split';
@@ -16,10 +16,7 @@ export class TruthfulQaDataset implements OpenDataset {
 
   async load(role: SplitRole, loadCtx?: DatasetLoadContext): Promise<OpenExample[]> {
     const { options, ctx } = this;
-    const chat = options.chatTemplate === 'never' ? undefined : loadCtx?.applyChatTemplate;
-    if (options.chatTemplate === 'always' && !chat) {
-      throw new UserError("truthfulqa: chatTemplate is 'always' but the model's tokenizer has no chat template (tokenizer_config.json chat_template); use 'auto' or 'never'");
-    }
+    const chat = chatTemplateFor(options.chatTemplate, loadCtx, 'truthfulqa');
     const { rows, files } = await loadSplit(
       { source: options.source, repo: TRUTHFULQA_HUB_REPO, config: TRUTHFULQA_CONFIG, split: options.split, baseDir: ctx.specDir },
       { ...ctx.hub, revision: options.revision, log: ctx.log },
@@ -29,8 +26,7 @@ export class TruthfulQaDataset implements OpenDataset {
     const part = partOf(role);
     const examples = splitRows(all, options.trainFraction, part);
     if (!examples.length) throw new EmptySplitError(`the ${part} part (trainFraction ${options.trainFraction}) of split '${options.split}' (${all.length} rows)`, files);
-    const max = role === 'train' ? options.maxTrainExamples : role === 'test' ? options.maxTestExamples : options.maxAnchorExamples;
-    const picked = selectSubset(examples, { max, mode: options.subsetMode, rng: new Rng(options.subsetSeed).child(`truthfulqa/${part}`) });
+    const picked = subsetForRole(examples, options, role, `truthfulqa/${part}`);
     ctx.log.info(
       `dataset: truthfulqa ${role} = the ${part} part of split '${options.split}' (${examples.length} of ${all.length} rows): ${picked.length} examples, ${chat ? 'chat-templated' : 'plain'} prompts (${files.length === 1 ? files[0] : `${files.length} files`})`,
     );
