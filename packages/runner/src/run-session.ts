@@ -25,7 +25,7 @@ export interface RunSessionOptions {
 export interface RunSession {
   readonly container: DependencyContainer;
   readonly context: RunContext;
-  /** Loads the backbone through its plugin's loader and keeps it for the wrapper (call it before `wrapper()`). */
+  /** Loads the backbone through its plugin's loader (the caller attaches the wrapper to it). */
   loadBackbone(): Promise<Backbone>;
   /** The run's dataset, wrapper and judge: made on first use, the same object after. */
   dataset(): Dataset;
@@ -56,11 +56,7 @@ export function createRunSession(options: RunSessionOptions): RunSession {
   return {
     container,
     context: options.context,
-    async loadBackbone() {
-      const backbone = await resolve(TOKENS.BackboneLoader, 'backbone').load();
-      container.register(TOKENS.Backbone, { useValue: backbone });
-      return backbone;
-    },
+    loadBackbone: () => resolve(TOKENS.BackboneLoader, 'backbone').load(),
     dataset: () => resolve(TOKENS.Dataset, 'dataset'),
     wrapper: () => resolve(TOKENS.Wrapper, 'wrapper'),
     judge: () => resolve(TOKENS.Judge, 'judge'),

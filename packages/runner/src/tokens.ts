@@ -1,11 +1,10 @@
 import type { InjectionToken } from 'tsyringe';
-import type { Backbone, BackboneLoader, Dataset, Judge, LoraConfig, RunContext, Wrapper } from '@bayes-peft/core';
+import type { BackboneLoader, Dataset, Judge, LoraConfig, RunContext, Wrapper } from '@bayes-peft/core';
 
 /** The run container's tokens: what createRunSession binds each plugin's `create` to. Plugins never see them. */
 export const TOKENS = {
   RunContext: Symbol.for('bayes-peft.RunContext') as InjectionToken<RunContext>,
   BackboneLoader: Symbol.for('bayes-peft.BackboneLoader') as InjectionToken<BackboneLoader>,
-  Backbone: Symbol.for('bayes-peft.Backbone') as InjectionToken<Backbone>,
   Dataset: Symbol.for('bayes-peft.Dataset') as InjectionToken<Dataset>,
   Wrapper: Symbol.for('bayes-peft.Wrapper') as InjectionToken<Wrapper>,
   Judge: Symbol.for('bayes-peft.Judge') as InjectionToken<Judge>,
