@@ -13,15 +13,17 @@ describe('define*', () => {
       [defineDataset, 'dataset'],
       [defineJudge, 'judge'],
     ] as const) {
-      const plugin = (define as (d: unknown) => { kind: string; create: unknown; name: string })({ ...base, create });
-      expect(plugin).toEqual({ ...base, create, kind });
+      const def = kind === 'dataset' ? { ...base, task: 'open', create } : { ...base, create };
+      const plugin = (define as (d: unknown) => { kind: string; create: unknown; name: string })(def);
+      expect(plugin).toEqual({ ...def, kind });
       expect(Object.isFrozen(plugin)).toBe(true);
       expect(isPlugin(plugin)).toBe(true);
     }
   });
 
   it('requires name, version, options and a create function, naming the function and the plugin', () => {
-    expect(() => defineDataset({ ...base } as never)).toThrow("defineDataset: 'create' is required (dataset 'x')");
+    expect(() => defineDataset({ ...base, task: 'mcq' } as never)).toThrow("defineDataset: 'create' is required (dataset 'x')");
+    expect(() => defineDataset({ ...base, create: () => null } as never)).toThrow("defineDataset: 'task' must be 'mcq' or 'open' (dataset 'x'), got undefined");
     expect(() => defineJudge({ ...base, version: undefined, create: () => null } as never)).toThrow("defineJudge: 'version' is required (judge 'x')");
     expect(() => defineWrapper({ ...base, create: 'no' } as never)).toThrow("defineWrapper: 'create' must be a function (wrapper 'x')");
   });

@@ -48,6 +48,12 @@ export interface BackboneDefinition<O extends z.ZodType> extends DefinitionBase<
 }
 
 export interface DatasetDefinition<O extends z.ZodType> extends DefinitionBase<O> {
+  /**
+   * What the dataset's `create` makes: multiple-choice (`'mcq'`) or open-ended (`'open'`) QA.
+   * Declared up front so a spec is checked against its task (generation settings, MCQ-only
+   * options) before any model loads; the runner also checks that the dataset made agrees.
+   */
+  readonly task: Dataset['kind'];
   /** Makes the run's dataset; called once per run. `options` is `ctx.options`. */
   create(ctx: DatasetContext<z.output<O>>, options: z.output<O>): Dataset;
 }
@@ -84,6 +90,9 @@ export function defineBackbone<O extends z.ZodType>(def: BackboneDefinition<O>):
 
 /** A dataset plugin from a plain object. */
 export function defineDataset<O extends z.ZodType>(def: DatasetDefinition<O>): DatasetPlugin<O> {
+  if (def?.task !== 'mcq' && def?.task !== 'open') {
+    throw new Error(`defineDataset: 'task' must be 'mcq' or 'open' (dataset '${def?.name ?? '?'}'), got ${JSON.stringify(def?.task)}`);
+  }
   return definePlugin('dataset', def);
 }
 

@@ -23,6 +23,7 @@ export interface McqDatasetPluginSpec<S extends z.ZodType<McqCommonOptions>> {
 export function defineMcqDatasetPlugin<S extends z.ZodType<McqCommonOptions>>(spec: McqDatasetPluginSpec<S>): Plugin<S> {
   return defineDataset({
     name: spec.name,
+    task: 'mcq',
     version: spec.version,
     packageName: spec.packageName,
     description: spec.description,

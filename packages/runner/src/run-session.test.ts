@@ -29,6 +29,7 @@ describe('createRunSession binds each plugin kind', () => {
     let made = 0;
     const plugin = defineDataset({
       name: 'fake',
+      task: 'mcq',
       version: '0.0.0',
       description: 'test',
       options: Options,

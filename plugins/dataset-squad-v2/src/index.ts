@@ -12,6 +12,7 @@ export const version: string = pkg.version;
 
 export default defineDataset({
   name: 'squad-v2',
+  task: 'open',
   version,
   packageName: pkg.name,
   description: "SQuAD v2 (rajpurkar/squad_v2) open-ended QA over a context, with the reference's chat-templated or plain prompts; references = the normalised answers, or 'unanswerable'",

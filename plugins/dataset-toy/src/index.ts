@@ -12,6 +12,7 @@ export const version: string = pkg.version;
 
 export default defineDataset({
   name: 'toy',
+  task: 'mcq',
   version,
   packageName: pkg.name,
   description: 'Offline four-choice "which box" task generated from a seed, with seeded label noise; behind the quickstart',

@@ -12,6 +12,7 @@ export const version: string = pkg.version;
 
 export default defineDataset({
   name: 'triviaqa',
+  task: 'open',
   version,
   packageName: pkg.name,
   description: "TriviaQA (mandarjoshi/trivia_qa, rc.nocontext) open-ended QA with the reference's prompt; references = the normalised answer and its aliases",

@@ -13,6 +13,7 @@ export const version: string = pkg.version;
 
 export default defineDataset({
   name: 'truthfulqa',
+  task: 'open',
   version,
   packageName: pkg.name,
   description: "TruthfulQA (truthfulqa/truthful_qa, generation) open-ended QA: the reference's 80/20 split of validation, chat-templated or plain prompts, normalised correct and incorrect answers",
