@@ -1,6 +1,6 @@
 import { Rng, UserError, type DatasetLoadContext, type SplitRole } from '@bayes-peft/core';
 import { z } from 'zod';
-import { selectSubset, type SubsetMode } from './subset';
+import { selectSubset, takeFirst, type SubsetMode } from './subset';
 
 // The option fields every dataset plugin shares, as zod shapes to spread into a plugin's schema,
 // so `source`, `splits`, the subset options and `chatTemplate` read, default and document the
@@ -70,6 +70,14 @@ export function subsetFields(spec: { readonly mode: SubsetMode; readonly anchorD
       .positive()
       .optional()
       .describe(`anchor subset size (default: ${spec.anchorDefault ?? 'all of the anchor split'})`),
+    skipTestExamples: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe(
+        "skip this many examples at the start of the test split's order (file order, or the 'sample' shuffle) before keeping maxTestExamples: a test subset of the split training reads, disjoint from its first N training examples",
+      ),
     subsetMode: z
       .enum(['first', 'sample'])
       .default(spec.mode)
@@ -96,6 +104,8 @@ export interface SubsetChoice {
   readonly maxTrainExamples?: number;
   readonly maxTestExamples?: number;
   readonly maxAnchorExamples?: number;
+  /** Test examples skipped at the start of the subset's order (default 0). */
+  readonly skipTestExamples?: number;
   readonly subsetMode: SubsetMode;
   readonly subsetSeed: number;
 }
@@ -107,7 +117,13 @@ export function maxExamplesFor(options: SubsetChoice, role: SplitRole): number |
 
 /** The role's subset of `examples`: `sample` shuffles with the stream `key` of `subsetSeed` (one per dataset and split). */
 export function subsetForRole<T>(examples: readonly T[], options: SubsetChoice, role: SplitRole, key: string): T[] {
-  return selectSubset(examples, { max: maxExamplesFor(options, role), mode: options.subsetMode, rng: new Rng(options.subsetSeed).child(key) });
+  const rng = new Rng(options.subsetSeed).child(key);
+  const max = maxExamplesFor(options, role);
+  const skip = role === 'test' ? (options.skipTestExamples ?? 0) : 0;
+  if (skip === 0) return selectSubset(examples, { max, mode: options.subsetMode, rng });
+  // The same order the train role reads (one shuffle per split), so skipping its first N keeps the two apart.
+  const order = options.subsetMode === 'sample' ? rng.shuffle(examples) : examples.slice();
+  return takeFirst(order.slice(skip), max);
 }
 
 /** The chat template to format prompts with under `choice`, or undefined for plain prompts; 'always' without one is an error naming the dataset. */
