@@ -5,7 +5,7 @@
  * @bayes-peft/lora's LoraWrapper; training (or the lack of it) is the subclass's.
  */
 import { tf } from '@bayes-peft/tensor';
-import type { EvalPhase, LinearSite, LoraConfig, Rng, RunContext } from '@bayes-peft/core';
+import type { EvalPhase, ForwardContext, LinearSite, LoraConfig, McqBatch, Rng, RunContext } from '@bayes-peft/core';
 import { LoraWrapper, peftKey, type LoraAdapter } from '@bayes-peft/lora';
 import { FlipoutAdapter } from './flipout-adapter';
 import type { NoiseFamily } from './noise';
@@ -65,6 +65,27 @@ export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> extends L
 
   protected override endPasses(): void {
     this.setSampling(true);
+  }
+
+  /**
+   * Logits [B, C] of the posterior mean (LoRA's A, B; no noise), the reference's
+   * `forward_logits(sample=False)`: the runner compares it with the sampled prediction for
+   * `val_flip_ratio`. One pass with sampling off on every layer (and on whatever engine the run
+   * evaluates on). It draws nothing: evaluation has no LoRA dropout, and its context's stream is a
+   * fixed child, which moves none of the run's numbered sequences, so later draws are unchanged.
+   */
+  async predictMean(batch: McqBatch): Promise<tf.Tensor2D> {
+    const backbone = this.requireBackbone('predictMean');
+    const ctx: ForwardContext = { training: false, rng: this.rng.child('predict-mean') };
+    this.setSampling(false);
+    try {
+      const logits = await backbone.sampledForward(batch.tokens, { samples: 1, columns: batch.targetIds, sampleContext: () => ctx });
+      const mean = tf.squeeze<tf.Tensor2D>(logits, [1]);
+      logits.dispose();
+      return mean;
+    } finally {
+      this.setSampling(true);
+    }
   }
 
   /** Each generated sample fixes one weight draw A + E for all decoding steps (the reference re-samples every step, defect 13). */

@@ -1,6 +1,5 @@
 import type { Backbone, ClassificationRecord, EvalPhase, McqExample, Metrics, Wrapper } from '@bayes-peft/core';
-import { classificationMetrics } from '@bayes-peft/core';
-import { combineSamples } from '@bayes-peft/core';
+import { classificationMetrics, combineSamples, flipRatio } from '@bayes-peft/core';
 import { chunk, disposeMcqBatch, makeMcqBatch } from './mcq-batch';
 import type { Progress } from './progress';
 
@@ -9,7 +8,12 @@ export interface McqEvaluation {
   readonly metrics: Metrics;
 }
 
-/** Runs the wrapper's weight-sampled prediction over examples and scores it (docs/methods.md, 'Metrics'). */
+/**
+ * Runs the wrapper's weight-sampled prediction over examples and scores it (docs/methods.md,
+ * 'Metrics'). The final evaluation of a wrapper with a posterior mean (`predictMean`) also makes
+ * one mean pass per batch and reports `val_flip_ratio`, the share of decisions the sampling
+ * changes (TFB's metric; the mean pass draws nothing, so the other metrics are unchanged).
+ */
 export async function evaluateMcq(args: {
   wrapper: Wrapper;
   backbone: Backbone;
@@ -25,6 +29,8 @@ export async function evaluateMcq(args: {
   const batches = chunk(args.examples, args.batchSize, args.dropLast);
   const task = args.progress?.start(args.phase === 'final' ? 'evaluate' : 'eval (intermediate)', batches.reduce((n, b) => n + b.length, 0), 'ex');
   const records: ClassificationRecord[] = [];
+  const meanPass = args.phase === 'final' && args.wrapper.predictMean ? args.wrapper.predictMean.bind(args.wrapper) : null;
+  const meanLogits: number[][] = [];
   try {
     for (const examples of batches) {
       const batch = makeMcqBatch(args.backbone, examples, args.targetIds, args.maxSeqLen);
@@ -33,6 +39,11 @@ export async function evaluateMcq(args: {
         const t = await args.wrapper.predict(batch, { phase: args.phase });
         logits = (await t.array()) as number[][][];
         t.dispose();
+        if (meanPass) {
+          const m = await meanPass(batch);
+          meanLogits.push(...((await m.array()) as number[][]));
+          m.dispose();
+        }
       } finally {
         disposeMcqBatch(batch);
       }
@@ -45,7 +56,9 @@ export async function evaluateMcq(args: {
   } finally {
     task?.stop();
   }
-  return { records, metrics: classificationMetrics(records, { bins: args.bins }) };
+  const metrics = classificationMetrics(records, { bins: args.bins });
+  if (meanPass) metrics.val_flip_ratio = flipRatio(meanLogits, records.map((r) => r.probs));
+  return { records, metrics };
 }
 
 /** The predictions.jsonl row of one example. */

@@ -86,6 +86,13 @@ export interface Wrapper {
    * `sampledForward` (whatever engine the run evaluates on). Caller disposes.
    */
   predict(batch: McqBatch, options: PredictOptions): Promise<tf.Tensor3D>;
+  /**
+   * Logits over the classes of the posterior mean ([B, C]: one deterministic pass, no weight
+   * sample). Methods that have a mean beside their samples (BLoB, TFB) give it, and the final
+   * evaluation reports `val_flip_ratio`, the share of predictions the sampling changes. It draws
+   * nothing from the run's random streams, so it leaves every later draw as it was. Caller disposes.
+   */
+  predictMean?(batch: McqBatch): Promise<tf.Tensor2D>;
   /** One generation per prompt per weight sample ([B][S]); the weight sample is fixed per sequence. */
   generate(batch: EncodedBatch, options: GenerateOptions & { phase: EvalPhase }): Promise<GenerationResult[][]>;
   /** Writes the adapter(s) in the PEFT layout. */

@@ -1,5 +1,6 @@
 export * from './classification';
 export * from './combine';
+export * from './flip-ratio';
 export * from './generative';
 export * from './question-scores';
 export * from './ranking';
