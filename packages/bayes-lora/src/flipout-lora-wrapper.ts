@@ -17,6 +17,8 @@ export interface FlipoutEvalOptions {
   readonly evalSamplesFinal: number;
   /** Posterior mean, one pass, no sampling ("N=0"). */
   readonly inferenceNotSample?: boolean;
+  /** The `compat:` switch this class reads (blob and blob-laplace have it; see variational-options.ts), among the method's others. */
+  readonly compat?: { readonly resampleEachStep?: boolean; readonly [other: string]: unknown };
 }
 
 export interface FlipoutLoraSetup {
@@ -88,9 +90,15 @@ export abstract class FlipoutLoraWrapper<O extends FlipoutEvalOptions> extends L
     }
   }
 
-  /** Each generated sample fixes one weight draw A + E for all decoding steps (the reference re-samples every step, defect 13). */
+  /**
+   * Each generated sample fixes one weight draw A + E for all decoding steps. The reference
+   * re-samples at every step (defect 13): with `compat.resampleEachStep` nothing is fixed, so every
+   * decoding step's forward draws fresh noise and sign vectors from the sample's stream, as in an
+   * MCQ pass.
+   */
   protected override fixDraws(draws: readonly ((site: string) => Rng)[]): void {
     if (this.meanOnly) return this.setSampling(false);
+    if (this.options.compat?.resampleEachStep) return;
     for (const [name, layer] of this.layers) layer.fixNoise(draws.map((d) => d(name)));
   }
 

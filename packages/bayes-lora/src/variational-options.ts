@@ -32,6 +32,14 @@ export const rhoSgdOnlyField = z
     "the reference's optimiser split (docs/reference-differences.md row 22): AdamW on A, B with the NLL, then SGD(klLr) on A, B, rho with rho's NLL gradient plus pi dKL. false: one optimizer (the plan's) on NLL + pi KL over A, B and rho (rho without weight decay)",
   );
 
+/** The generation switch of the `compat:` section (blob, blob-laplace). */
+export const resampleEachStepField = z
+  .boolean()
+  .default(false)
+  .describe(
+    "the reference's generation (docs/reference-differences.md row 99, defect 13): fresh noise and sign vectors at every decoding step. false: one weight draw A + E per generated sequence, fixed for all its steps",
+  );
+
 /** What the shared machinery reads from a plugin's parsed options. */
 export interface VariationalLoraOptions {
   readonly eps: number;
@@ -44,5 +52,5 @@ export interface VariationalLoraOptions {
   readonly evalSamples: number;
   readonly evalSamplesFinal: number;
   readonly inferenceNotSample: boolean;
-  readonly compat: { readonly rhoSgdOnly: boolean };
+  readonly compat: { readonly rhoSgdOnly: boolean; readonly resampleEachStep?: boolean };
 }

@@ -50,7 +50,7 @@ describe('wrapper-blob-laplace plugin and options', () => {
       evalSamplesFinal: 10,
       inferenceNotSample: false,
       laplaceScaleFactor: 1,
-      compat: { rhoSgdOnly: true, detachNoise: false, gaussianKl: false },
+      compat: { rhoSgdOnly: true, resampleEachStep: false, detachNoise: false, gaussianKl: false },
     });
     expect(() => plugin.options.parse({ laplaceScaleFactor: 0 })).toThrow();
     expect(() => plugin.options.parse({ compat: { reference: true } })).toThrow();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rhoSgdOnlyField, variationalLoraOptionFields } from '@bayes-peft/bayes-lora';
+import { resampleEachStepField, rhoSgdOnlyField, variationalLoraOptionFields } from '@bayes-peft/bayes-lora';
 
 /**
  * BLoB-Laplace's options: BLoB's (the reference's `--bayes-*` flags, same defaults) plus the
@@ -17,6 +17,7 @@ export const BlobLaplaceOptions = z
     compat: z
       .object({
         rhoSgdOnly: rhoSgdOnlyField,
+        resampleEachStep: resampleEachStepField,
         detachNoise: z
           .boolean()
           .default(false)

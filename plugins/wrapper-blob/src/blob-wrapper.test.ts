@@ -49,7 +49,7 @@ describe('wrapper-blob plugin and options', () => {
       evalSamples: 1,
       evalSamplesFinal: 10,
       inferenceNotSample: false,
-      compat: { rhoSgdOnly: true },
+      compat: { rhoSgdOnly: true, resampleEachStep: false },
     });
     expect(() => plugin.options.parse({ kllr: 1 })).toThrow();
     expect(() => plugin.options.parse({ beta: -1 })).toThrow();
@@ -329,5 +329,28 @@ describe('BlobWrapper', () => {
     const mean = await w2.generate(bb2.encode(['abba', 'b']), { ...opts, phase: 'final' });
     expect(mean.map((g) => g.length)).toEqual([1, 1]);
     cleanup(w, w2, bb, bb2);
+  });
+
+  it("with compat.resampleEachStep (the reference) fixes nothing: every decoding step samples afresh, so the texts differ from the fixed draws'", async () => {
+    const run = async (resampleEachStep: boolean) => {
+      const { bb, w } = make({ evalSamplesFinal: 2, compat: { rhoSgdOnly: true, resampleEachStep } });
+      randomizeB(w.variables(), 8);
+      tf.tidy(() => w.adapters().forEach((l) => l.rho.assign(tf.fill(l.rho.shape, 1))));
+      const fixed: boolean[] = [];
+      const forward = bb.forward.bind(bb);
+      bb.forward = (b, o) => {
+        fixed.push([...w.adapters().values()].some((l) => l.noiseFixed));
+        return forward(b, o);
+      };
+      const gen = await w.generate(bb.encode(['abba', 'b']), { maxNewTokens: 6, temperature: 0, topP: 1, eosTokenId: null, ctx: { training: false, rng: new Rng(4) }, phase: 'final' });
+      cleanup(w, bb);
+      return { fixed, ids: gen.map((row) => row.map((g) => g.newIds)) };
+    };
+    const perSequence = await run(false);
+    const perStep = await run(true);
+    expect(perSequence.fixed.every(Boolean)).toBe(true);
+    expect(perStep.fixed).toHaveLength(2 * 6);
+    expect(perStep.fixed.some(Boolean)).toBe(false);
+    expect(perStep.ids).not.toEqual(perSequence.ids);
   });
 });

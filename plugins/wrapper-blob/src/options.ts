@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rhoSgdOnlyField, variationalLoraOptionFields } from '@bayes-peft/bayes-lora';
+import { resampleEachStepField, rhoSgdOnlyField, variationalLoraOptionFields } from '@bayes-peft/bayes-lora';
 
 /**
  * BLoB's options: the reference's `--bayes-*` flags in camelCase, with
@@ -11,7 +11,7 @@ export const BlobOptions = z
   .object({
     ...variationalLoraOptionFields,
     compat: z
-      .object({ rhoSgdOnly: rhoSgdOnlyField })
+      .object({ rhoSgdOnly: rhoSgdOnlyField, resampleEachStep: resampleEachStepField })
       .strict()
       .prefault({})
       .describe('switches that reproduce reference behaviour'),
