@@ -16,6 +16,7 @@ export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
     'deep-ensemble': '@bayes-peft/wrapper-deep-ensemble',
     'blob-laplace': '@bayes-peft/wrapper-blob-laplace',
     tfb: '@bayes-peft/wrapper-tfb',
+    'zero-shot-bayes': '@bayes-peft/wrapper-zero-shot',
   },
   dataset: {
     arc: '@bayes-peft/dataset-arc',
