@@ -12,6 +12,7 @@ import type { HubChoices, RunContext } from '@bayes-peft/core';
 import { loadSpecFile, toSpecIssue, type LoadedSpec, type ResolvedRun } from './spec/load';
 import type { RunSpec } from './spec/schema';
 import { TOKENS } from './tokens';
+import { resolveAdapterDir } from './adapter-source';
 import { calibrateWrapper } from './calibrate';
 import { readCheckpoint, restoreCheckpoint, unresumableReason, writeCheckpoint } from './checkpoint';
 import { environmentInfo } from './env-info';
@@ -244,7 +245,7 @@ async function setUpRun(session: RunSession, run: PlannedRun, specDir: string, m
   const anchor: McqExample[] = wrapper.calibrate ? await dataset.load('anchor') : [];
   const targetIds = targetTokenIds(backbone.tokenizer, dataset.labels);
   wrapper.attach(backbone);
-  if (spec.adapter) await wrapper.load(path.resolve(specDir, spec.adapter));
+  if (spec.adapter) await wrapper.load(await resolveAdapterDir(spec.adapter, { specDir, hub: specHubChoices(spec, specDir), log }));
 
   const evalEngine = selectEvalEngine(spec.eval.engine, backbone);
   log.info(`  evaluation engine: ${evalEngine.engine} (${evalEngine.why})`);

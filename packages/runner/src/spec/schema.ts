@@ -67,7 +67,21 @@ export const RunSpecSchema = z
     model: PluginRefSchema,
     dataset: PluginRefSchema,
     wrapper: PluginRefSchema,
-    adapter: z.string().optional().describe('PEFT adapter folder to start from (eval-only runs: train.steps 0), relative to the spec'),
+    adapter: z
+      .union([
+        z.string().min(1),
+        z
+          .object({
+            repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'a hub repository id, owner/name').describe('hub repository holding the adapter (--load-lora-huggingface-repo)'),
+            subfolder: z.string().min(1).refine((s) => !s.split('/').includes('..'), 'no .. in the subfolder').optional().describe('folder of the adapter inside the repository (--load-lora-path)'),
+            revision: z.string().min(1).optional().describe('branch, tag or commit (default: main)'),
+          })
+          .strict(),
+      ])
+      .optional()
+      .describe(
+        'PEFT adapter to start from (eval-only runs: train.steps 0): a folder relative to the spec, or { repo: owner/name, subfolder?, revision? } fetched through the hub cache (hub:, offline mode)',
+      ),
     lora: LoraConfigSchema.default({ r: 8, alpha: 16, dropout: 0, targets: ['q_proj', 'v_proj', 'lm_head'] }),
     train: TrainSchema.default(TrainSchema.parse({})),
     eval: EvalSchema.default(EvalSchema.parse({})),
