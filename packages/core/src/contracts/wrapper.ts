@@ -4,6 +4,8 @@ import type { Backbone, EncodedBatch, GenerateOptions, GenerationResult, TokenBa
 
 /** A batch of multiple-choice examples ready for the device. Owned by the runner. */
 export interface McqBatch {
+  /** Optional so batches built before open-ended training existed still type-check; absent means 'mcq'. */
+  readonly kind?: 'mcq';
   readonly ids: readonly string[];
   readonly tokens: TokenBatch;
   /** int32 [B] class indices. */
@@ -11,6 +13,21 @@ export interface McqBatch {
   /** Vocabulary id of each class's answer token, [C]. */
   readonly targetIds: readonly number[];
 }
+
+/** A batch of training texts for next-token training on the answer only. Owned by the runner. */
+export interface AnswerBatch {
+  readonly kind: 'answer';
+  readonly ids: readonly string[];
+  /** Inputs [B, T], left padded. */
+  readonly tokens: TokenBatch;
+  /** int32 [B, T]: the token position t predicts (input t+1); a separate tensor, never the inputs (defect 5); 0 where unscored. */
+  readonly targets: tf.Tensor2D;
+  /** float32 [B, T]: 1 where position t's next token is an answer token (EOS included), 0 for prompt, padding, chat header and the last position. */
+  readonly weights: tf.Tensor2D;
+}
+
+/** What `Wrapper.trainStep` trains on: class logits of a multiple-choice batch, or the answer tokens of training texts. */
+export type TrainBatch = McqBatch | AnswerBatch;
 
 /** Static facts about the training run a wrapper needs to build optimizers and KL weights. */
 export interface TrainingPlan {
@@ -48,9 +65,10 @@ export type AveragingRule = 'probs' | 'logits';
 /**
  * The anchor set (the dataset's 'anchor' split) for `Wrapper.calibrate`: each call starts a fresh
  * pass over the batches. A batch is the runner's: valid until the next one is requested (or the
- * loop ends), then disposed.
+ * loop ends), then disposed. Multiple-choice batches for a multiple-choice dataset, answer
+ * batches for an open-ended one (never both in one pass).
  */
-export type AnchorBatches = () => AsyncIterable<McqBatch>;
+export type AnchorBatches = () => AsyncIterable<TrainBatch>;
 
 export interface CalibrationContext {
   /** Examples in the anchor set (the sum of the batches' sizes). */
@@ -79,8 +97,11 @@ export interface Wrapper {
   attach(backbone: Backbone): void;
   /** Builds optimizers and schedules; called once before the first step (not for eval-only runs). */
   prepare(plan: TrainingPlan): void;
-  /** Zero-based step index. */
-  trainStep(batch: McqBatch, step: number): TrainStepResult;
+  /**
+   * One optimizer step on `batch` (zero-based `step`): the class NLL of a multiple-choice batch
+   * or the mean answer-token NLL of an answer batch (core's `trainObjective` computes either).
+   */
+  trainStep(batch: TrainBatch, step: number): TrainStepResult;
   /**
    * Logits over the classes for each weight sample: [B, S, C], through the backbone's
    * `sampledForward` (whatever engine the run evaluates on). Caller disposes.

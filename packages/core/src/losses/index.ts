@@ -1,1 +1,2 @@
 export * from './class-nll';
+export * from './train-objective';
