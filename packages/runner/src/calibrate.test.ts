@@ -44,6 +44,26 @@ describe('anchorBatches', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('batches anchor examples of any kind with makeBatch (an open-ended anchor split), freeing every batch', async () => {
+    const before = tf.memory().numTensors;
+    const open = ['u', 'v', 'w'].map((id) => ({ id, text: `${id}${id}` }));
+    const anchor = anchorBatches({
+      examples: open,
+      batchSize: 2,
+      makeBatch: (group) => {
+        const tokens = backbone.toTensors(backbone.encode(group.map((e) => e.text)));
+        return { kind: 'answer', ids: group.map((e) => e.id), tokens, targets: tf.zerosLike(tokens.inputIds), weights: tf.ones(tokens.inputIds.shape, 'float32') as tf.Tensor2D };
+      },
+    });
+    const seen: string[] = [];
+    for await (const batch of anchor()) {
+      seen.push(`${batch.kind}:${batch.ids.join('')}`);
+      expect(tf.memory().numTensors).toBe(before + 4); // ids, mask, targets, weights
+    }
+    expect(seen).toEqual(['answer:uv', 'answer:w']);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("calls the wrapper's calibrate hook with the anchor count, or returns null without one", async () => {
     const seen: CalibrationContext[] = [];
     const result: CalibrationResult = { log: [{ beta: 0.1, value: 0.002, accepted: true }], summary: { beta: 0.1 } };

@@ -13,6 +13,8 @@ export * from './run-session';
 export * from './experiment';
 export * from './evaluate';
 export * from './mcq-batch';
+export * from './answer-batch';
+export * from './batch-maker';
 export * from './progress';
 export * from './run-folder';
 export * from './train-loop';

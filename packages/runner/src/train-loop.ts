@@ -2,7 +2,8 @@ import type { Backbone, McqExample, TrainingPlan, TrainStepResult, Wrapper } fro
 import { NonFiniteLossError, RunInterruptedError } from '@bayes-peft/core';
 import type { Rng } from '@bayes-peft/core';
 import type { RunSpec } from './spec/schema';
-import { disposeMcqBatch, makeMcqBatch } from './mcq-batch';
+import { disposeTrainBatch } from './answer-batch';
+import { trainBatchMaker, type TrainBatchMaker } from './batch-maker';
 import type { Progress } from './progress';
 
 export interface TrainLoopHooks {
@@ -34,13 +35,17 @@ export function trainingPlan(spec: RunSpec, numTrainRows: number): TrainingPlan 
 /**
  * Exactly `plan.totalSteps` optimizer steps (the reference runs whole epochs past T with a zero
  * learning rate: defect 24). Batches hold `batchSize` examples; each epoch is reshuffled from
- * the run's RNG unless `train.shuffle` is false.
+ * the run's RNG unless `train.shuffle` is false. The examples are multiple-choice ones (batches
+ * of `backbone` and `targetIds`) unless `makeBatch` builds the batches (open-ended examples:
+ * `(examples) => makeAnswerBatch(backbone, examples, maxSeqLen)`).
  */
-export async function trainLoop(args: {
+export async function trainLoop<E = McqExample>(args: {
   wrapper: Wrapper;
-  backbone: Backbone;
-  examples: readonly McqExample[];
-  targetIds: readonly number[];
+  examples: readonly E[];
+  /** Builds a batch of examples; default: multiple-choice batches of `backbone` and `targetIds`. */
+  makeBatch?: TrainBatchMaker<E>;
+  backbone?: Backbone;
+  targetIds?: readonly number[];
   spec: RunSpec;
   plan: TrainingPlan;
   rng: Rng;
@@ -56,8 +61,9 @@ export async function trainLoop(args: {
   if (plan.stepsPerEpoch === 0) {
     throw new Error(`the training split has ${args.examples.length} examples, fewer than one batch of ${plan.batchSize}`);
   }
+  const makeBatch = trainBatchMaker({ ...args, maxSeqLen: spec.train.maxSeqLen });
   const task = args.progress?.start('train', T, 'step');
-  let order: McqExample[] = [];
+  let order: E[] = [];
   let epoch = -1;
   try {
     for (let step = args.startStep ?? 0; step < T; step++) {
@@ -67,12 +73,12 @@ export async function trainLoop(args: {
         order = spec.train.shuffle ? args.rng.child(`epoch-${e}`).shuffle(args.examples) : [...args.examples];
       }
       const offset = (step % plan.stepsPerEpoch) * plan.batchSize;
-      const batch = makeMcqBatch(args.backbone, order.slice(offset, offset + plan.batchSize), args.targetIds, spec.train.maxSeqLen);
+      const batch = makeBatch(order.slice(offset, offset + plan.batchSize));
       let result: TrainStepResult;
       try {
         result = args.wrapper.trainStep(batch, step);
       } finally {
-        disposeMcqBatch(batch);
+        disposeTrainBatch(batch);
       }
       const bad = Object.entries(result).filter(([, v]) => typeof v === 'number' && !Number.isFinite(v));
       if (bad.length > 0) throw new NonFiniteLossError(step + 1, Object.fromEntries(bad));
