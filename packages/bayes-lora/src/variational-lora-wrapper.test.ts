@@ -1,6 +1,6 @@
 import { tf } from '@bayes-peft/tensor';
 import { LoraConfigSchema, Rng, type LoraConfig, type RunContext } from '@bayes-peft/core';
-import { ToyBackbone, disposeBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
+import { ToyBackbone, disposeBatch, makeAnswerBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
 import type { NoiseFamily } from './noise';
 import { VariationalLoraWrapper, type PosteriorFamily } from './variational-lora-wrapper';
 import type { VariationalLoraOptions } from './variational-options';
@@ -79,4 +79,47 @@ describe('VariationalLoraWrapper', () => {
     w.dispose();
     bb.dispose();
   });
+});
+
+describe('VariationalLoraWrapper on answer batches', () => {
+  /** Mean over the scored positions of -log softmax(logits)[target], on the host. */
+  function answerNll(logits: number[][][], targets: number[][], weights: number[][]): number {
+    let sum = 0;
+    let n = 0;
+    logits.forEach((rows, b) =>
+      rows.forEach((row, t) => {
+        if (weights[b][t] !== 1) return;
+        sum += Math.log(row.reduce((a, z) => a + Math.exp(z), 0)) - row[targets[b][t]];
+        n++;
+      }),
+    );
+    return sum / n;
+  }
+
+  it.each([true, false])(
+    "scores the mean of trainSamples sampled passes' logits over every position at the answer tokens (rhoSgdOnly %s)",
+    (rhoSgdOnly) => {
+      const bb = new ToyBackbone();
+      const run = makeRunContext(1);
+      const w = new TestWrapper(run, lora, shiftFamily(0.5), { trainSamples: 2, compat: { rhoSgdOnly } });
+      w.attach(bb);
+      tf.tidy(() => w.adapters().forEach((l) => l.lora.B.assign(tf.randomNormal(l.lora.B.shape, 0, 0.3, 'float32', 5))));
+      const batch = makeAnswerBatch(bb, ['ab', 'bca', 'c'], ['ca', 'b', 'abc']);
+      // the step's two passes, drawn one after the other from its stream train/0 of the wrapper's stream
+      const ctx = { training: true, rng: makeRunContext(1).rng.child('wrapper-test-method').child('train/0') };
+      const passes = tf.tidy(() => [0, 1].map(() => bb.forward(batch.tokens, { output: 'all', ctx }).arraySync() as number[][][]));
+      const mean = passes[0].map((rows, b) => rows.map((row, t) => row.map((z, v) => (z + passes[1][b][t][v]) / 2)));
+      expect(passes[0]).not.toEqual(passes[1]); // the samples differ
+      w.prepare(makePlan({ stepsPerEpoch: 4 }));
+      const r = w.trainStep(batch, 0);
+      expect(r.nll).toBeCloseTo(answerNll(mean, batch.targets.arraySync(), batch.weights.arraySync()), 4);
+      expect(Number.isFinite(r.kl) && Number.isFinite(r.acc)).toBe(true);
+      const after = tf.memory().numTensors;
+      w.trainStep(batch, 1);
+      expect(tf.memory().numTensors).toBe(after); // no leak across steps
+      disposeBatch(batch);
+      w.dispose();
+      bb.dispose();
+    },
+  );
 });

@@ -10,13 +10,12 @@ import {
   NonFiniteLossError,
   Sgd,
   classAccuracy,
-  classNll,
   referenceParamGroups,
   type ForwardContext,
   type LoraConfig,
-  type McqBatch,
   type OptimizerState,
   type RunContext,
+  type TrainBatch,
   type TrainingPlan,
   type TrainStepResult,
 } from '@bayes-peft/core';
@@ -86,8 +85,8 @@ export abstract class VariationalLoraWrapper<O extends VariationalLoraOptions> e
     );
   }
 
-  override trainStep(batch: McqBatch, step: number): TrainStepResult {
-    const backbone = this.requireBackbone('trainStep');
+  override trainStep(batch: TrainBatch, step: number): TrainStepResult {
+    const objective = this.objective(batch);
     const { optimizer, schedule } = this.trainer('optimizer');
     const pi = klWeight(step + 1, this.M, this.options.klReweighting);
     const lr = schedule.lr(step);
@@ -95,17 +94,20 @@ export abstract class VariationalLoraWrapper<O extends VariationalLoraOptions> e
     this.setSampling(true);
     const ab = this.meanVariables();
     const rhos = this.rhoVariables();
-    const kept: { logits?: tf.Tensor; nll?: tf.Scalar; kl?: tf.Scalar } = {};
+    const kept: { nll?: tf.Scalar; kl?: tf.Scalar } = {};
+    let acc = NaN;
 
-    // nll of log_softmax(mean over trainSamples of sampled logits) [B, C]
+    // nll of log_softmax(mean over trainSamples of sampled logits): [B, C] class logits, or
+    // [B, T, V] of an answer batch scored at its answer tokens (the passes draw one after the
+    // other from the step's stream).
     const nllOf = (): tf.Scalar => {
       const samples: tf.Tensor[] = [];
-      for (let s = 0; s < this.options.trainSamples; s++) {
-        samples.push(backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx }));
-      }
+      for (let s = 0; s < this.options.trainSamples; s++) samples.push(objective.forward(ctx));
       const logits = samples.length === 1 ? samples[0] : tf.div(tf.addN(samples), samples.length);
-      kept.logits = tf.keep(logits);
-      return classNll(logits, batch.labels);
+      const rows = objective.scored(logits);
+      // Read inside the tape: an answer batch's scored rows are freed with it.
+      acc = classAccuracy(rows.logits, rows.labels);
+      return this.dataLoss(rows.logits, rows.labels);
     };
     const kl = (): tf.Scalar => this.kl();
     const nonFinite = (term: 'nll' | 'kl', value: number, state: string): Error =>
@@ -168,12 +170,12 @@ export abstract class VariationalLoraWrapper<O extends VariationalLoraOptions> e
         elbo: nll + klValue,
         pi,
         lr,
-        acc: classAccuracy(kept.logits!, batch.labels),
+        acc,
       };
       if (klLr !== undefined) result.klLr = klLr;
       return result as TrainStepResult;
     } finally {
-      tf.dispose([kept.logits, kept.nll, kept.kl].filter((t): t is tf.Tensor => !!t));
+      tf.dispose([kept.nll, kept.kl].filter((t): t is tf.Scalar => !!t));
     }
   }
 

@@ -6,6 +6,7 @@ import {
   classNll,
   createOptimizer,
   referenceParamGroups,
+  trainObjective,
   type Adapter,
   type AveragingRule,
   type Backbone,
@@ -18,6 +19,8 @@ import {
   type LinearSite,
   type LoraConfig,
   type McqBatch,
+  type TrainBatch,
+  type TrainObjective,
   type Optimizer,
   type OptimizerState,
   type ParamGroup,
@@ -70,7 +73,7 @@ const instances = new Map<string, number>();
  * method overrides only its maths:
  *
  * - `createAdapter`: the adapter it installs around each LoRA (default: plain LoRA);
- * - `dataLoss` / `extraLoss`: the loss and the terms added to it (a prior, a KL);
+ * - `dataLoss` / `extraLoss`: the loss on the scored rows and the terms added to it (a prior, a KL);
  * - `samples` and the draw hooks (`passStream`, `beginPasses`, `fixDraws`): how weight samples
  *   are drawn and how many (an adapter with per-sample state reads the sample index from its
  *   ForwardContext); `averaging`: how they are combined.
@@ -123,7 +126,12 @@ export abstract class LoraWrapper<O extends object = object, A extends WrapperAd
     return this.run.rng.child('lora');
   }
 
-  /** The data term of the loss on the answer logits [B, C]: the class NLL. */
+  /**
+   * The data term of the loss on the batch's scored rows (core's `trainObjective`): logits
+   * [N, K] with labels [N], one row per example over its C classes (multiple choice) or one per
+   * answer token over the vocabulary (open-ended). Default: the class NLL, which on answer rows
+   * is the mean answer-token NLL.
+   */
   protected dataLoss(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
     return classNll(logits, labels);
   }
@@ -193,15 +201,15 @@ export abstract class LoraWrapper<O extends object = object, A extends WrapperAd
     this.trainers = new Map(Object.entries(this.createTrainers(plan)));
   }
 
-  /** One forward with the training context, the loss, one step of the optimizer. */
-  trainStep(batch: McqBatch, step: number): TrainStepResult {
-    const backbone = this.requireBackbone('trainStep');
+  /** One forward with the training context, the loss (multiple-choice or answer tokens), one step of the optimizer. */
+  trainStep(batch: TrainBatch, step: number): TrainStepResult {
+    const objective = this.objective(batch);
     const { optimizer, schedule } = this.trainer('optimizer');
     const lr = schedule.lr(step);
     const ctx = this.trainContext(step);
     const vars = this.variables();
     return tf.tidy(() => {
-      const g = this.gradients(vars, batch, () => backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx }));
+      const g = this.gradients(vars, objective, () => objective.forward(ctx));
       this.assertFinite(step, g.values);
       optimizer.step(g.grads, lr);
       tf.dispose(g.grads);
@@ -313,18 +321,26 @@ export abstract class LoraWrapper<O extends object = object, A extends WrapperAd
     return { training: true, rng: this.rng.child(`train/${step}`) };
   }
 
+  /** The training objective of a batch on the attached backbone (core's `trainObjective`: multiple-choice or answer tokens). */
+  protected objective(batch: TrainBatch): TrainObjective {
+    return trainObjective(this.requireBackbone('trainStep'), batch);
+  }
+
   /**
-   * Gradients of dataLoss + extraLoss for `vars` at the logits `forward` gives; call inside a
-   * tf.tidy (the gradients belong to it).
+   * Gradients of dataLoss + extraLoss for `vars` at the output `forward` gives (one pass of the
+   * objective, or a mean of several); call inside a tf.tidy (the gradients belong to it).
    */
-  protected gradients(vars: tf.Variable[], batch: McqBatch, forward: () => tf.Tensor): StepGradients {
+  protected gradients(vars: tf.Variable[], objective: TrainObjective, forward: () => tf.Tensor): StepGradients {
     const kept: tf.Tensor[] = [];
     const keep = <T extends tf.Tensor>(t: T): T => (kept.push(tf.keep(t)), t);
     const names: string[] = [];
+    let acc = NaN;
     try {
       const { grads } = tf.variableGrads(() => {
-        const logits = keep(forward());
-        const nll = keep(this.dataLoss(logits, batch.labels));
+        const rows = objective.scored(forward());
+        // Read here: the scored rows (an answer batch's selected labels among them) are freed with the tape.
+        acc = classAccuracy(rows.logits, rows.labels);
+        const nll = keep(this.dataLoss(rows.logits, rows.labels));
         let total: tf.Scalar = nll;
         for (const [name, term] of Object.entries(this.extraLoss(vars))) {
           names.push(name);
@@ -332,9 +348,9 @@ export abstract class LoraWrapper<O extends object = object, A extends WrapperAd
         }
         return total;
       }, vars);
-      const values: Record<string, number> = { nll: kept[1].dataSync()[0] };
-      names.forEach((name, i) => (values[name] = kept[2 + i].dataSync()[0]));
-      return { grads, values, acc: classAccuracy(kept[0], batch.labels) };
+      const values: Record<string, number> = { nll: kept[0].dataSync()[0] };
+      names.forEach((name, i) => (values[name] = kept[1 + i].dataSync()[0]));
+      return { grads, values, acc };
     } finally {
       tf.dispose(kept);
     }

@@ -5,7 +5,7 @@ import { tf } from '@bayes-peft/tensor';
 import { LoraConfigSchema, NonFiniteLossError, Rng, combineSamples, type Wrapper } from '@bayes-peft/core';
 import { createRunSession } from '@bayes-peft/runner';
 import { installLora, peftKey } from '@bayes-peft/lora';
-import { ToyBackbone, disposeBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
+import { ToyBackbone, disposeBatch, makeAnswerBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
 import plugin, { DeepEnsembleOptions, DeepEnsembleWrapper, memberStateKey } from './index';
 
 beforeAll(setupTestBackend);
@@ -236,6 +236,43 @@ describe('DeepEnsembleWrapper', () => {
     expect(data(w.variables())).toEqual(expected);
     expect(() => w.setTrainingState({ 'member-0': state['member-0'] })).toThrow(/needs \[member-0, member-1\]/);
     tf.dispose(saved);
+    disposeBatch(batch);
+    w.dispose();
+    bb.dispose();
+  });
+});
+
+describe('DeepEnsembleWrapper on answer batches', () => {
+  it("trains every member on the answer tokens: each member's NLL is its own answer-token NLL, the reported one their mean", () => {
+    const { bb, w } = make({ members: 3 });
+    randomizeB(w, 6);
+    w.prepare(makePlan({ lr: 0.05 }));
+    const batch = makeAnswerBatch(bb, ['ab', 'bca', 'c'], ['ca', 'b', 'abc']);
+    // each member's answer NLL before the step, through the member switch (no dropout: deterministic)
+    const targets = batch.targets.arraySync();
+    const weights = batch.weights.arraySync();
+    const memberNll = (m: number): number => {
+      w.adapters().forEach((l) => (l.active = m));
+      const logits = tf.tidy(() => bb.forward(batch.tokens, { output: 'all', ctx: { training: false, rng: new Rng(0) } }).arraySync() as number[][][]);
+      w.adapters().forEach((l) => (l.active = 0));
+      let sum = 0;
+      let n = 0;
+      logits.forEach((rows, b) =>
+        rows.forEach((row, t) => {
+          if (weights[b][t] !== 1) return;
+          sum += Math.log(row.reduce((a, z) => a + Math.exp(z), 0)) - row[targets[b][t]];
+          n++;
+        }),
+      );
+      return sum / n;
+    };
+    const want = [0, 1, 2].map(memberNll);
+    expect(new Set(want).size).toBe(3); // the members differ
+    const before = w.variables().map((v) => Array.from(v.dataSync()));
+    const r = w.trainStep(batch, 0);
+    want.forEach((nll, m) => expect(r[`member${m}_nll`]).toBeCloseTo(nll, 4));
+    expect(r.nll).toBeCloseTo((want[0] + want[1] + want[2]) / 3, 4);
+    [0, 1, 2].forEach((m) => expect(data(w.memberVariables(m))).not.toEqual(before.slice(m * w.memberVariables(0).length, (m + 1) * w.memberVariables(0).length)));
     disposeBatch(batch);
     w.dispose();
     bb.dispose();

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '@bayes-peft/tensor';
-import { referenceParamGroups, type AveragingRule, type LinearSite, type LoraConfig, type McqBatch, type Rng, type RunContext, type TrainingPlan, type TrainStepResult } from '@bayes-peft/core';
+import { referenceParamGroups, type AveragingRule, type LinearSite, type LoraConfig, type Rng, type RunContext, type TrainBatch, type TrainingPlan, type TrainStepResult } from '@bayes-peft/core';
 import { ADAPTER_CONFIG, LoraAdapter, LoraWrapper, assignLoraFromPeft, loraPeftTensors, type PeftAdapterFiles, type StepGradients, type Trainer } from '@bayes-peft/lora';
 import { EnsembleAdapter } from './ensemble-adapter';
 import { memberInitRng } from './ensemble-math';
@@ -64,8 +64,8 @@ export class DeepEnsembleWrapper extends LoraWrapper<DeepEnsembleOptions, Ensemb
    * step). All gradients are computed and checked before any member steps, so a non-finite loss
    * leaves every member untouched (members share no parameters: the order does not matter).
    */
-  override trainStep(batch: McqBatch, step: number): TrainStepResult {
-    const backbone = this.requireBackbone('trainStep');
+  override trainStep(batch: TrainBatch, step: number): TrainStepResult {
+    const objective = this.objective(batch);
     const trainers = Array.from({ length: this.members }, (_, m) => this.trainer(memberStateKey(m)));
     const lrs = trainers.map((t) => t.schedule.lr(step));
     let steps: StepGradients[] = [];
@@ -74,7 +74,7 @@ export class DeepEnsembleWrapper extends LoraWrapper<DeepEnsembleOptions, Ensemb
         steps = trainers.map((_, m) => {
           this.setActive(m);
           const memberCtx = { training: true, rng: this.rng.child(`train/${step}/member-${m}`) };
-          return this.gradients(this.memberVariables(m), batch, () => backbone.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx: memberCtx }));
+          return this.gradients(this.memberVariables(m), objective, () => objective.forward(memberCtx));
         });
         const bad = steps.map((g, m) => [`member${m}_nll`, g.values.nll] as const).filter(([, v]) => !Number.isFinite(v));
         this.assertFinite(step, Object.fromEntries(bad), 'no member was updated');

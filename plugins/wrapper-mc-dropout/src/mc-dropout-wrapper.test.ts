@@ -2,9 +2,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from '@bayes-peft/tensor';
-import { LoraConfigSchema, NonFiniteLossError, UserError, type LoraConfig, type Wrapper } from '@bayes-peft/core';
+import { LoraConfigSchema, NonFiniteLossError, Rng, UserError, type LoraConfig, type Wrapper } from '@bayes-peft/core';
 import { createRunSession } from '@bayes-peft/runner';
-import { ToyBackbone, disposeBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
+import { ToyBackbone, disposeBatch, makeAnswerBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
 import plugin, { McDropoutOptions, McDropoutWrapper } from './index';
 
 beforeAll(setupTestBackend);
@@ -197,6 +197,46 @@ describe('McDropoutWrapper', () => {
     w.trainStep(batch, 3);
     expect(values(w)).toEqual(expected);
     tf.dispose(saved);
+    disposeBatch(batch);
+    w.dispose();
+    bb.dispose();
+  });
+});
+
+describe('McDropoutWrapper on answer batches (every position of a sequence)', () => {
+  it("fixed per-sequence masks cover every position of an output 'all' forward: its last position is the 'last' forward, and nothing is drawn", () => {
+    const { bb, w } = make({ dropout: 0.5 });
+    randomizeB(w, 4);
+    const batch = makeAnswerBatch(bb, ['ab', 'bca', 'c'], ['ca', 'b', 'abc']);
+    const [B, T] = batch.tokens.inputIds.shape;
+    for (const [site, layer] of w.adapters()) layer.fixMasks(B, [new Rng(9).child(site)]);
+    const at = (seed: number) => ({ training: false, rng: new Rng(seed), sample: 0 });
+    const [all, again, last] = tf.tidy(() => [
+      bb.forward(batch.tokens, { output: 'all', ctx: at(1) }).arraySync() as number[][][],
+      bb.forward(batch.tokens, { output: 'all', ctx: at(2) }).arraySync() as number[][][],
+      bb.forward(batch.tokens, { output: 'last', ctx: at(3) }).arraySync() as number[][],
+    ]);
+    expect(again).toEqual(all); // the masks are fixed: another stream changes nothing
+    all.forEach((rows, b) => rows[T - 1].forEach((v, k) => expect(v).toBeCloseTo(last[b][k], 4)));
+    for (const layer of w.adapters().values()) layer.releaseMask();
+    // without fixed masks every element draws its own: two streams give two outputs
+    const [free1, free2] = tf.tidy(() => [1, 2].map((s) => bb.forward(batch.tokens, { output: 'all', ctx: at(s) }).arraySync()));
+    expect(free1).not.toEqual(free2);
+    disposeBatch(batch);
+    w.dispose();
+    bb.dispose();
+  });
+
+  it('trains on answer tokens with dropout over [B, T, in] inputs: the answer NLL falls, tensor counts stay flat', () => {
+    const { bb, w } = make({ dropout: 0.1 });
+    w.prepare(makePlan({ lr: 0.05 }));
+    const batch = makeAnswerBatch(bb, ['ab', 'bca', 'c'], ['ca', 'b', 'abc']);
+    const first = w.trainStep(batch, 0);
+    const count = tf.memory().numTensors;
+    let last = first;
+    for (let s = 1; s < 10; s++) last = w.trainStep(batch, s);
+    expect(tf.memory().numTensors).toBe(count);
+    expect(last.nll).toBeLessThan(first.nll);
     disposeBatch(batch);
     w.dispose();
     bb.dispose();

@@ -1,5 +1,5 @@
 import { Rng } from '@bayes-peft/core';
-import { REFERENCE_SV_EPSILON, anchorNll, changedClassRatio, nllCriterion, reparameterise, rowSigmas } from './tfb-math';
+import { REFERENCE_SV_EPSILON, anchorNll, answerNllCriterion, changedClassRatio, changedTokenRatio, nllCriterion, reparameterise, rowSigmas } from './tfb-math';
 
 /** (B A)[o, c] in float64 from float32 row-major arrays. */
 function product(B: ArrayLike<number>, A: ArrayLike<number>, out: number, r: number, inF: number): Float64Array {
@@ -88,5 +88,25 @@ describe('anchor criteria', () => {
     // row 1: 0.45 = 0.45 -> argmax 1 (unchanged); row 2: argmax 1 != 0 (changed)
     expect(changedClassRatio(p, y0)).toBe(0.25);
     expect(changedClassRatio(p0, y0)).toBe(0);
+  });
+});
+
+describe('anchor criteria on answer tokens', () => {
+  // per answer token: the probability of the true next token under the mean model (p0) and the sampled one (p)
+  const p0 = [0.5, 0.8, 0.25];
+  const p = [0.4, 0.8, 0.125];
+
+  it('nll: |NLL - NLL0| / NLL0 over the true next tokens, by hand', () => {
+    const nll0 = -(Math.log(0.5) + Math.log(0.8) + Math.log(0.25)) / 3;
+    const nll = -(Math.log(0.4) + Math.log(0.8) + Math.log(0.125)) / 3;
+    expect(answerNllCriterion(p0, p)).toBeCloseTo(Math.abs(nll - nll0) / nll0, 9);
+    expect(answerNllCriterion(p0, p, 2)).toBeCloseTo(Math.abs(nll - nll0) / nll0 / 2, 9);
+    expect(answerNllCriterion(p0, p0)).toBe(0);
+    expect(() => answerNllCriterion(p0, [0.5])).toThrow(/3 reference tokens, 1 sampled/);
+  });
+
+  it('accuracy: the fraction of answer tokens whose argmax changed', () => {
+    expect(changedTokenRatio([4, 7, 7, 1], [4, 7, 2, 3])).toBe(0.5);
+    expect(changedTokenRatio([4, 7], [4, 7])).toBe(0);
   });
 });

@@ -22,6 +22,13 @@
  *     accuracy:  mean_n 1[argmax p_n != y0_n]          (tfblora_acc's changed_class_ratio)
  *
  * The reference also divides the nll ratio by the anchor count (compat `divideByAnchorCount`).
+ *
+ * On an open-ended anchor set (answer batches) the rows are the answer tokens, and the targets
+ * are the anchor's true next tokens y (the reference has no such search; its analogue of y0 for
+ * texts would be the mean model's own continuation):
+ *
+ *     nll:       |NLL(p, y) - NLL(p0, y)| / NLL(p0, y),   NLL(p, y) = mean_tokens -log(p_i[y_i] + 1e-12)
+ *     accuracy:  mean_tokens 1[argmax p_i != argmax p0_i]
  */
 import { jacobiSvd } from './svd';
 
@@ -92,6 +99,27 @@ export function nllCriterion(p0: readonly (readonly number[])[], p: readonly (re
   const diff = Math.abs(nll - nll0);
   if (nll0 === 0) return diff === 0 ? 0 : Infinity;
   return diff / nll0 / divideBy;
+}
+
+/**
+ * The NLL criterion on answer tokens: p0[i], p[i] are the probabilities the mean model and the
+ * sampled one give the true next token of answer token i. |NLL - NLL0| / NLL0 [/ divideBy].
+ */
+export function answerNllCriterion(p0: readonly number[], p: readonly number[], divideBy = 1): number {
+  if (p0.length !== p.length) throw new Error(`answerNllCriterion: ${p0.length} reference tokens, ${p.length} sampled`);
+  const nll = (q: readonly number[]) => q.reduce((s, v) => s - Math.log(v + NLL_GUARD), 0) / q.length;
+  const nll0 = nll(p0);
+  const diff = Math.abs(nll(p) - nll0);
+  if (nll0 === 0) return diff === 0 ? 0 : Infinity;
+  return diff / nll0 / divideBy;
+}
+
+/** The accuracy criterion on answer tokens: the fraction whose argmax differs from the mean model's. */
+export function changedTokenRatio(argmax: readonly number[], argmax0: readonly number[]): number {
+  if (argmax.length !== argmax0.length) throw new Error(`changedTokenRatio: ${argmax0.length} reference tokens, ${argmax.length} sampled`);
+  let changed = 0;
+  argmax.forEach((k, i) => (changed += k !== argmax0[i] ? 1 : 0));
+  return changed / argmax.length;
 }
 
 /** tfblora_acc's criterion: the fraction of anchor examples whose argmax differs from y0. */

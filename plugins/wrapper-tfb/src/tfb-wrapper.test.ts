@@ -2,10 +2,11 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from '@bayes-peft/tensor';
-import { LoraConfigSchema, Rng, UserError, classNll, createOptimizer, type AnchorBatches, type CalibrationResult, type Logger, type McqBatch } from '@bayes-peft/core';
+import { LoraConfigSchema, Rng, UserError, classNll, createOptimizer, trainObjective, type AnchorBatches, type CalibrationResult, type Logger, type McqBatch, type TrainBatch } from '@bayes-peft/core';
 import { createRunSession } from '@bayes-peft/runner';
 import { installLora, peftKey, savePeftAdapter } from '@bayes-peft/lora';
-import { ToyBackbone, disposeBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
+import { ToyBackbone, disposeBatch, makeAnswerBatch, makeMcqBatch, makePlan, makeRunContext, setupTestBackend } from '@bayes-peft/testing-backbone';
+import { answerPass } from './anchor-pass';
 import plugin, { TfbOptions, TfbWrapper } from './index';
 
 beforeAll(setupTestBackend);
@@ -15,6 +16,8 @@ const LABELS = ['A', 'B', 'C'];
 // 24 anchor prompts over the toy vocabulary, answers from a simple rule the adapter learns a little of
 const ANCHOR = Array.from({ length: 24 }, (_, i) => ['a', 'b', 'c', 'ab', 'ba', 'cab'][i % 6].repeat(1 + (i % 4)) + 'abc'[i % 3]);
 const ANSWERS = ANCHOR.map((p) => p.length % 3);
+/** Open-ended answers to the anchor prompts (two to four characters). */
+const OPEN_ANSWERS = ANCHOR.map((p, i) => ['ba', 'cab', 'abca'][(p.length + i) % 3]);
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 let adapterDir = '';
@@ -46,12 +49,14 @@ async function trainAdapter(dir: string): Promise<void> {
   bb.dispose();
 }
 
-/** The runner's AnchorBatches over the toy backbone: fresh batches per pass, disposed after use; counts passes. */
-function anchorOf(bb: ToyBackbone, batchSize = 8): AnchorBatches & { passes: number } {
-  const fn = (async function* pass(): AsyncGenerator<McqBatch> {
+/** The runner's AnchorBatches over the toy backbone: fresh batches per pass, disposed after use; counts passes. Open-ended: answer batches of ANCHOR and OPEN_ANSWERS. */
+function anchorOf(bb: ToyBackbone, batchSize = 8, open = false): AnchorBatches & { passes: number } {
+  const fn = (async function* pass(): AsyncGenerator<TrainBatch> {
     fn.passes++;
     for (let i = 0; i < ANCHOR.length; i += batchSize) {
-      const batch = makeMcqBatch(bb, ANCHOR.slice(i, i + batchSize), ANSWERS.slice(i, i + batchSize), LABELS);
+      const batch = open
+        ? makeAnswerBatch(bb, ANCHOR.slice(i, i + batchSize), OPEN_ANSWERS.slice(i, i + batchSize))
+        : makeMcqBatch(bb, ANCHOR.slice(i, i + batchSize), ANSWERS.slice(i, i + batchSize), LABELS);
       try {
         yield batch;
       } finally {
@@ -175,8 +180,8 @@ describe('TfbWrapper', () => {
     expect(atAbove).toBe(steps.find((s) => s.beta === above)!.value);
     expect(w.beta).toBe(beta); // criterionAt restores it
     expect(result.summary).toMatchObject({ criterion: 'nll', tolerance: 0.05, anchorExamples: 24, iterations: 6, acceptedAny: true });
-    // 1 reference pass + 6 candidates + 2 x (2 passes + 1 count) for the checks
-    expect(anchor.passes).toBe(7 + 6);
+    // 1 reference pass + 6 candidates + 2 x 2 passes for the checks
+    expect(anchor.passes).toBe(7 + 4);
     [w, bb].forEach((x) => x.dispose());
   });
 
@@ -289,5 +294,58 @@ describe('TfbWrapper', () => {
     await viaOption.calibrate(anchor, ctxOf);
     expect(viaOption.adapterSource).toBe(adapterDir);
     [w, bb, bare, viaOption, bb3].forEach((x) => x.dispose());
+  });
+});
+
+describe('TfbWrapper on an open-ended anchor set (answer batches)', () => {
+  it("searches beta on the answer tokens' NLL: the reference pass is the mean model's answer NLL, the largest accepted beta stays within the tolerance", async () => {
+    const { bb, w } = await make({ ...SEARCH, tolerance: 0.02 });
+    const anchor = anchorOf(bb, 8, true);
+    const before = tf.memory().numTensors;
+    const result = await w.calibrate(anchor, ctxOf);
+    expect(tf.memory().numTensors).toBe(before);
+    const steps = result.log as { beta: number; value: number; accepted: boolean }[];
+    expect(steps).toHaveLength(6);
+    const accepted = steps.filter((s) => s.accepted);
+    const rejected = steps.filter((s) => !s.accepted);
+    expect(accepted.length).toBeGreaterThan(0);
+    expect(rejected.length).toBeGreaterThan(0);
+    const beta = result.summary.beta as number;
+    expect(beta).toBe(Math.max(...accepted.map((s) => s.beta)));
+    const above = Math.min(...rejected.map((s) => s.beta));
+    expect(above).toBeGreaterThan(beta);
+    expect(await w.criterionAt(anchor, beta)).toBe(steps.find((s) => s.beta === beta)!.value);
+    expect(await w.criterionAt(anchor, above)).toBeGreaterThan(0.02);
+    expect(result.summary).toMatchObject({ criterion: 'nll', anchorExamples: 24, acceptedAny: true });
+    // the criterion's reference is the mean model's mean answer-token NLL over the whole anchor set:
+    // with the compat division by the anchor count the value is the undivided one / 24
+    const divided = await make({ ...SEARCH, tolerance: 0.02, compat: { divideByAnchorCount: true } });
+    expect(await divided.w.criterionAt(anchorOf(divided.bb, 8, true), above)).toBeCloseTo((await w.criterionAt(anchor, above)) / 24, 10);
+    [w, bb, divided.w, divided.bb].forEach((x) => x.dispose());
+  });
+
+  it("at beta = 0 the criterion is 0; the mean model's pass gives the objective's answer NLL; accuracy counts changed tokens", async () => {
+    const { bb, w } = await make({ ...SEARCH, criterion: 'nll' });
+    expect(await w.criterionAt(anchorOf(bb, 24, true), 0)).toBe(0);
+    // the reference pass (one pass, sampling off) measures the mean model's mean answer-token NLL
+    const batch = makeAnswerBatch(bb, ANCHOR, OPEN_ANSWERS);
+    w.adapters().forEach((l) => (l.sampling = false));
+    const ctx = { training: false, rng: new Rng(0) };
+    const pass = await answerPass(bb, batch, 1, () => ctx);
+    const nll = tf.tidy(() => {
+      const o = trainObjective(bb, batch);
+      return o.nll(o.forward(ctx)).dataSync()[0];
+    });
+    w.adapters().forEach((l) => (l.sampling = true));
+    const tokens = tf.tidy(() => tf.sum(batch.weights).dataSync()[0]);
+    expect(pass.targetProbs).toHaveLength(tokens);
+    expect(mean(pass.targetProbs.map((p) => -Math.log(p)))).toBeCloseTo(nll, 4);
+    // the accuracy criterion is the share of answer tokens whose argmax changed: a multiple of 1 / tokens
+    const acc = await make({ ...SEARCH, criterion: 'accuracy' });
+    const value = await acc.w.criterionAt(anchorOf(acc.bb, 24, true), 0.1);
+    expect(value).toBeGreaterThan(0);
+    expect(Math.abs(value * tokens - Math.round(value * tokens))).toBeLessThan(1e-9);
+    disposeBatch(batch);
+    [w, bb, acc.w, acc.bb].forEach((x) => x.dispose());
   });
 });

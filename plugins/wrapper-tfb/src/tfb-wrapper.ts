@@ -8,24 +8,22 @@ import {
   type CalibrationResult,
   type ForwardContext,
   type LoraConfig,
-  type McqBatch,
   type RunContext,
+  type TrainBatch,
   type TrainingPlan,
   type TrainStepResult,
 } from '@bayes-peft/core';
 import { FlipoutLoraWrapper, gaussianNoise, rhoOf, type FlipoutAdapter } from '@bayes-peft/bayes-lora';
 import { takeTensor } from '@bayes-peft/lora';
+import { anchorCriterion, answerPass, type AnchorPass } from './anchor-pass';
 import { searchBeta, type BetaSearchStep } from './beta-search';
 import type { TfbOptions } from './options';
-import { argmax, changedClassRatio, nllCriterion, reparameterise, rowSigmas } from './tfb-math';
+import { reparameterise, rowSigmas } from './tfb-math';
 
 /** TFB stores sigma as rho^2 (BLoB's eps >= 0 parameterisation). */
 const EPS = 0;
 /** tfblora_acc's early stop: the search interval is narrower than this. */
 const ACCURACY_MIN_WIDTH = 5e-4;
-
-/** Sample-averaged class probabilities of the anchor set, one row per example. */
-type AnchorProbs = number[][];
 
 /**
  * TFB, Training-Free Bayesianization (docs/methods.md, 'TFB'): takes a trained adapter in the
@@ -68,7 +66,7 @@ export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
     this.run.log.warn('tfb is training-free: prepare() does nothing (the runner skips training for it)');
   }
 
-  override trainStep(_batch: McqBatch, _step: number): TrainStepResult {
+  override trainStep(_batch: TrainBatch, _step: number): TrainStepResult {
     throw new Error('tfb is training-free: it Bayesianizes a trained adapter and never trains (set train.steps: 0)');
   }
 
@@ -172,15 +170,11 @@ export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
       return { log: [], summary: summary(options.beta, { iterations: 0 }) };
     }
     if (ctx.numExamples === 0) throw new UserError("tfb: the dataset's anchor split is empty; the search for beta needs anchor examples (or set iterations: 0)");
-    const p0 = await this.anchorProbs(anchor, 0, 1);
-    const y0 = p0.map(argmax);
-    const divideBy = options.compat.divideByAnchorCount ? p0.length : 1;
-    const criterion = async (beta: number): Promise<number> => {
-      const p = await this.anchorProbs(anchor, beta, options.trainSamples);
-      return options.criterion === 'nll' ? nllCriterion(p0, p, y0, divideBy) : changedClassRatio(p, y0);
-    };
-    const name = options.criterion === 'nll' ? 'relative NLL change' : 'changed predictions';
-    this.run.log.info(`  tfb: searching beta in [${fmt(options.low)}, ${fmt(options.beta)}] on ${p0.length} anchor examples (${name} <= ${options.tolerance})`);
+    const reference = await this.anchorPass(anchor, 0, 1);
+    const divideBy = options.compat.divideByAnchorCount ? reference.examples : 1;
+    const criterion = async (beta: number): Promise<number> => anchorCriterion(options.criterion, reference, await this.anchorPass(anchor, beta, options.trainSamples), divideBy);
+    const name = `${options.criterion === 'nll' ? 'relative NLL change' : 'changed predictions'}${reference.kind === 'answer' ? ' on answer tokens' : ''}`;
+    this.run.log.info(`  tfb: searching beta in [${fmt(options.low)}, ${fmt(options.beta)}] on ${reference.examples} anchor examples (${name} <= ${options.tolerance})`);
     const result = await searchBeta(
       {
         low: options.low,
@@ -210,12 +204,9 @@ export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
   async criterionAt(anchor: AnchorBatches, beta: number): Promise<number> {
     const keep = this.currentBeta;
     try {
-      const p0 = await this.anchorProbs(anchor, 0, 1);
-      const y0 = p0.map(argmax);
-      const p = await this.anchorProbs(anchor, beta, this.options.trainSamples);
-      let n = 0;
-      for await (const b of anchor()) n += b.ids.length;
-      return this.options.criterion === 'nll' ? nllCriterion(p0, p, y0, this.options.compat.divideByAnchorCount ? n : 1) : changedClassRatio(p, y0);
+      const reference = await this.anchorPass(anchor, 0, 1);
+      const sampled = await this.anchorPass(anchor, beta, this.options.trainSamples);
+      return anchorCriterion(this.options.criterion, reference, sampled, this.options.compat.divideByAnchorCount ? reference.examples : 1);
     } finally {
       this.setBeta(keep);
     }
@@ -227,33 +218,51 @@ export class TfbWrapper extends FlipoutLoraWrapper<TfbOptions> {
   }
 
   /**
-   * Mean over `samples` weight samples of the class probabilities of every anchor example, at
-   * `beta` (0: one pass at the posterior mean, the trained adapter). The k-th batch draws its
-   * noise from the same stream at every beta (common random numbers), so the criterion is a
-   * smooth, repeatable function of beta and the bisection compares like with like.
+   * One pass over the anchor set at `beta` (0: one pass at the posterior mean, the trained
+   * adapter), `samples` weight samples averaged: the class probabilities of every
+   * multiple-choice example, or for an open-ended anchor set the probability of every answer
+   * token's true next token and the argmax (anchor-pass.ts). The k-th batch draws its noise from
+   * the same stream at every beta (common random numbers), so the criterion is a smooth,
+   * repeatable function of beta and the bisection compares like with like.
    */
-  private async anchorProbs(anchor: AnchorBatches, beta: number, samples: number): Promise<AnchorProbs> {
+  private async anchorPass(anchor: AnchorBatches, beta: number, samples: number): Promise<AnchorPass> {
     const backbone = this.requireBackbone('calibrate');
     const sampling = beta > 0;
+    const passes = sampling ? samples : 1;
     this.setBeta(beta);
     this.setSampling(sampling);
-    const out: AnchorProbs = [];
+    const probs: number[][] = [];
+    const targetProbs: number[] = [];
+    const argmaxes: number[] = [];
+    let examples = 0;
+    let kind: AnchorPass['kind'] | null = null;
     try {
       let k = 0;
       for await (const batch of anchor()) {
-        // The S passes of a batch draw one after the other from its stream: [B, S, C].
+        const batchKind = batch.kind ?? 'mcq';
+        if (kind && kind !== batchKind) throw new Error(`tfb: the anchor set mixes ${kind} and ${batchKind} batches`);
+        kind = batchKind;
+        examples += batch.ids.length;
+        // The S passes of a batch draw one after the other from its stream.
         const ctx: ForwardContext = { training: false, rng: this.rng.child(`calibrate/${k++}`) };
-        const logits = await backbone.sampledForward(batch.tokens, { samples: sampling ? samples : 1, columns: batch.targetIds, sampleContext: () => ctx });
-        const probs = tf.tidy(() => tf.mean(tf.softmax(logits), 1));
+        if (batch.kind === 'answer') {
+          const stats = await answerPass(backbone, batch, passes, () => ctx);
+          targetProbs.push(...stats.targetProbs);
+          argmaxes.push(...stats.argmax);
+          continue;
+        }
+        // [B, S, C] through the backbone's sampled forward (the run's evaluation engine).
+        const logits = await backbone.sampledForward(batch.tokens, { samples: passes, columns: batch.targetIds, sampleContext: () => ctx });
+        const mean = tf.tidy(() => tf.mean(tf.softmax(logits), 1));
         logits.dispose();
-        const rows = (await probs.array()) as number[][];
-        probs.dispose();
-        out.push(...rows);
+        const rows = (await mean.array()) as number[][];
+        mean.dispose();
+        probs.push(...rows);
       }
     } finally {
       this.setSampling(true);
     }
-    return out;
+    return kind === 'answer' ? { kind, examples, targetProbs, argmax: argmaxes } : { kind: 'mcq', examples, probs };
   }
 }
 

@@ -1,6 +1,6 @@
 import { tf } from '@bayes-peft/tensor';
 import { Rng, type Adapter } from '@bayes-peft/core';
-import { ToyBackbone, makeMcqBatch, disposeBatch, setupTestBackend } from './index';
+import { ToyBackbone, makeAnswerBatch, makeMcqBatch, disposeBatch, setupTestBackend } from './index';
 
 beforeAll(setupTestBackend);
 
@@ -58,6 +58,36 @@ describe('ToyBackbone', () => {
     expect(a).toEqual(b);
     expect(a[0].nll).toBeGreaterThan(0);
     expect(bb.forwardCalls).toBe(8);
+    bb.dispose();
+  });
+});
+
+describe('makeAnswerBatch (toy)', () => {
+  it('builds BOS, prompt, answer, EOS rows, left padded, scoring the answer and EOS as next tokens', () => {
+    const bb = new ToyBackbone();
+    const id = (c: string) => bb.tokenizer.idOf(c);
+    const before = tf.memory().numTensors;
+    const batch = makeAnswerBatch(bb, ['ab', 'b'], ['c', 'cab']);
+    const [a, b, c] = [id('a'), id('b'), id('c')];
+    // row 0: <pad> <bos> a b | c <eos>; row 1: <bos> b | c a b <eos>
+    expect(batch.tokens.inputIds.arraySync()).toEqual([
+      [0, 1, a, b, c, 2],
+      [1, b, c, a, b, 2],
+    ]);
+    expect(batch.tokens.attentionMask.arraySync()).toEqual([
+      [0, 1, 1, 1, 1, 1],
+      [1, 1, 1, 1, 1, 1],
+    ]);
+    expect(batch.targets.arraySync()).toEqual([
+      [0, a, b, c, 2, 0],
+      [b, c, a, b, 2, 0],
+    ]);
+    expect(batch.weights.arraySync()).toEqual([
+      [0, 0, 0, 1, 1, 0],
+      [0, 1, 1, 1, 1, 0],
+    ]);
+    disposeBatch(batch);
+    expect(tf.memory().numTensors).toBe(before);
     bb.dispose();
   });
 });
