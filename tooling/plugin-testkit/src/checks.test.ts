@@ -1,10 +1,11 @@
-import type { Backbone, EncodedBatch, EvalPhase, GenerateOptions, GenerationResult, McqBatch, OptimizerState, PredictOptions, Rng } from '@bayes-peft/core';
+import type { Backbone, EncodedBatch, EvalPhase, GenerateOptions, GenerationResult, McqBatch, OptimizerState, PredictOptions, Rng, TrainBatch } from '@bayes-peft/core';
 import { tf } from '@bayes-peft/tensor';
 import {
   checkAttachDispose,
   checkCalibrate,
   checkDeterminism,
   checkGenerate,
+  checkGenerativeTraining,
   checkOnnxEngine,
   checkPredict,
   checkResolves,
@@ -143,6 +144,20 @@ class LeakyCalibration extends PlainLoraWrapper {
   }
 }
 
+/** Trains multiple-choice batches only: an answer batch is "trained" without touching the adapter. */
+class McqOnly extends PlainLoraWrapper {
+  override trainStep(batch: TrainBatch, step: number) {
+    return batch.kind === 'answer' ? { loss: 1, nll: 1 } : super.trainStep(batch, step);
+  }
+}
+
+/** Samples its generations from Math.random, outside the run's seed. */
+class UnseededGeneration extends PlainLoraWrapper {
+  override generate(batch: EncodedBatch, options: GenerateOptions & { phase: EvalPhase }): Promise<GenerationResult[][]> {
+    return super.generate(batch, { ...options, ctx: { ...options.ctx, rng: options.ctx.rng.child(String(Math.random())) } });
+  }
+}
+
 class GoodCalibration extends PlainLoraWrapper {
   readonly trainingFree = true;
   async calibrate() {
@@ -176,7 +191,20 @@ describe('conformance checks', () => {
     await checkSaveLoad(t);
     await checkDeterminism(t);
     await checkGenerate(t);
+    const open = await checkGenerativeTraining(t);
+    expect(open.nll!.after).toBeLessThan(open.nll!.before);
+    expect(open.texts).toHaveLength(3); // [prompts][samples]
+    expect(open.texts.every((row) => row.length === 1 && typeof row[0] === 'string')).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('catch a wrapper that does not train answer batches, and generations drawn outside the seed', async () => {
+    await expect(checkGenerativeTraining(target(pluginOf('mcq-only', (r, l) => new McqOnly(r, l))))).rejects.toThrow(
+      /mcq-only: 5 steps at lr 0.05 on an answer batch left its mean answer-token NLL at .* does trainStep train answer batches/,
+    );
+    await expect(checkGenerativeTraining(target(pluginOf('unseeded', (r, l) => new UnseededGeneration(r, l))))).rejects.toThrow(
+      /unseeded: two runs with seed 7 generate different tokens after open-ended training/,
+    );
   });
 
   it('catch a training step that leaks a tensor', () => {
@@ -237,6 +265,7 @@ describe('conformance checks', () => {
     await checkSaveLoad(good); // a perturbed adapter stands in for training
     await checkDeterminism(good);
     expect(() => checkTraining(good)).toThrow(/training-free/);
+    expect((await checkGenerativeTraining(good)).nll).toBeNull(); // no training, still calibrates and generates
     await expect(checkCalibrate(target(pluginOf('leaky-cal', (r, l) => new LeakyCalibration(r, l))))).rejects.toThrow(/calibrate\(\) leaks 1 tensor\(s\) per call/);
   });
 

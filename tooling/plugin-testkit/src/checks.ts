@@ -4,10 +4,19 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Rng, type Backbone, type CalibrationEntry, type EvalPhase, type McqBatch, type RunContext, type TrainingState, type TrainStepResult, type Wrapper } from '@bayes-peft/core';
-import { anchorBatches, disposeMcqBatch, readCheckpoint, restoreCheckpoint, targetTokenIds, unresumableReason, writeCheckpoint } from '@bayes-peft/runner';
+import { Rng, trainObjective, type AnswerBatch, type Backbone, type CalibrationEntry, type EvalPhase, type McqBatch, type OpenExample, type RunContext, type TrainingState, type TrainStepResult, type Wrapper } from '@bayes-peft/core';
+import { anchorBatches, disposeMcqBatch, disposeTrainBatch, makeAnswerBatch, readCheckpoint, restoreCheckpoint, targetTokenIds, unresumableReason, writeCheckpoint } from '@bayes-peft/runner';
 import { tf } from '@bayes-peft/tensor';
-import { CONFORMANCE_EXAMPLES, CONFORMANCE_LABELS, conformanceBatch, conformancePlan, conformancePrompts } from './batches';
+import {
+  CONFORMANCE_EXAMPLES,
+  CONFORMANCE_LABELS,
+  CONFORMANCE_OPEN_EXAMPLES,
+  conformanceAnswerBatch,
+  conformanceBatch,
+  conformanceOpenPrompts,
+  conformancePlan,
+  conformancePrompts,
+} from './batches';
 import { createWrapper, makeRunContext, type WrapperSetup } from './run-container';
 
 /** What every check needs: the plugin, how to configure it, and the model to attach to. */
@@ -407,6 +416,134 @@ export async function checkGenerate(t: ConformanceTarget): Promise<void> {
       });
     }
   });
+}
+
+/** Training steps of the generative check, and its learning rate: high, so a few steps clearly move the answer-token NLL. */
+export const GENERATIVE_STEPS = 5;
+const GENERATIVE_LR = 5e-2;
+/**
+ * The training set the check's batch stands for: 320 batches of 3, as in a real run. Methods
+ * scale priors and KL weights by it (BLoB's KL cycle M); for a 3-example set BLoB's KL weight
+ * is 1 and its KL step alone, not the data, drives rho (it diverges within 5 steps at this lr
+ * on multiple-choice batches too).
+ */
+const GENERATIVE_TRAIN_EXAMPLES = 960;
+const GENERATIVE_NEW_TOKENS = 4;
+
+/** What the generative check saw, for the testkit's own tests and for wrapper authors' curiosity. */
+export interface GenerativeCheckResult {
+  /** Mean answer-token NLL of the fixed answer batch before and after training (null for a training-free method). */
+  readonly nll: { readonly before: number; readonly after: number } | null;
+  /** Generated texts, [prompts][samples]. */
+  readonly texts: string[][];
+}
+
+/**
+ * Open-ended training and generation, which every method gets through core's trainObjective
+ * (the reference trains open-ended data with BLoB only: defect 4). On the open-ended conformance
+ * examples as the runner batches them (makeAnswerBatch): GENERATIVE_STEPS steps at a high
+ * learning rate lower the batch's mean answer-token NLL (measured before and after through the
+ * backbone with one fixed evaluation context, so stochastic methods see the same draws both
+ * times), every step result is finite and the tensor count is flat after the first step; then
+ * (after calibrating on the open-ended set as an anchor, for methods with calibrate) generate
+ * gives [prompts][samples] texts without leaking, a second run of the seed generates the same
+ * tokens, and nothing is left alive after dispose. A training-free method skips the training
+ * (its fitted stand-in, as in the other checks) and still calibrates and generates.
+ */
+export async function checkGenerativeTraining(t: ConformanceTarget): Promise<GenerativeCheckResult> {
+  const fail = (m: string): never => {
+    throw new ConformanceError(t.plugin.name, m);
+  };
+  const examples = CONFORMANCE_OPEN_EXAMPLES;
+  const answerLoss = (batch: AnswerBatch): number =>
+    tf.tidy(() => {
+      const objective = trainObjective(t.backbone, batch);
+      return objective.nll(objective.forward({ training: false, rng: new Rng(t.seed).child('answer-nll') })).dataSync()[0];
+    });
+  // A bare forward over every position first: what the backbone builds on first use is not the wrapper's.
+  const warm = conformanceAnswerBatch(t.backbone);
+  try {
+    tf.dispose(t.backbone.forward(warm.tokens, { output: 'all', ctx: { training: false, rng: new Rng(0) } }));
+  } finally {
+    disposeTrainBatch(warm);
+  }
+  const run = async () => {
+    const before = tf.memory().numTensors;
+    const result = await withWrapperAsync(t, t.seed, async (w) => {
+      const batch = conformanceAnswerBatch(t.backbone);
+      try {
+        let nll: GenerativeCheckResult['nll'] = null;
+        if (!w.trainingFree) {
+          w.prepare({
+            ...conformancePlan(GENERATIVE_STEPS),
+            lr: GENERATIVE_LR,
+            batchSize: examples.length,
+            stepsPerEpoch: GENERATIVE_TRAIN_EXAMPLES / examples.length,
+            numTrainExamples: GENERATIVE_TRAIN_EXAMPLES,
+          });
+          const start = answerLoss(batch);
+          let baseline = 0;
+          for (let step = 0; step < GENERATIVE_STEPS; step++) {
+            const r = w.trainStep(batch, step);
+            for (const [key, value] of Object.entries(r ?? {})) {
+              if (typeof value !== 'number' || !Number.isFinite(value)) fail(`trainStep(${step}) on an answer batch returned ${key} = ${String(value)}; every value must be a finite number`);
+            }
+            if (step === 0) baseline = tf.memory().numTensors;
+            else if (tf.memory().numTensors !== baseline) fail(`trainStep(${step}) on an answer batch leaks: numTensors ${tf.memory().numTensors}, ${baseline} after step 0`);
+          }
+          const end = answerLoss(batch);
+          if (!(end < start)) {
+            fail(
+              `${GENERATIVE_STEPS} steps at lr ${GENERATIVE_LR} on an answer batch left its mean answer-token NLL at ${end} (from ${start}); ` +
+                "does trainStep train answer batches (core's trainObjective: output 'all', the scored positions' next tokens)?",
+            );
+          }
+          nll = { before: start, after: end };
+        } else {
+          perturb(w, t.seed);
+        }
+        if (w.calibrate) await w.calibrate(answerAnchor(t.backbone, examples), { numExamples: examples.length });
+        const prompts = conformanceOpenPrompts(t.backbone);
+        const count = tf.memory().numTensors;
+        const out = await w.generate(prompts, {
+          maxNewTokens: GENERATIVE_NEW_TOKENS,
+          temperature: 1,
+          topP: 1,
+          eosTokenId: null,
+          ctx: { training: false, rng: new Rng(t.seed).child('generate-open') },
+          phase: 'final',
+        });
+        if (tf.memory().numTensors !== count) fail(`generate after open-ended training leaks ${tf.memory().numTensors - count} tensor(s)`);
+        if (!Array.isArray(out) || out.length !== examples.length) fail(`generate returned ${Array.isArray(out) ? out.length : typeof out} rows for ${examples.length} prompts`);
+        const samples = out[0]?.length ?? 0;
+        if (!(samples >= 1)) fail('generate returned no sample for the first prompt');
+        out.forEach((row, b) => {
+          if (!Array.isArray(row) || row.length !== samples) fail(`generate row ${b} has ${Array.isArray(row) ? row.length : typeof row} samples, row 0 has ${samples}`);
+          row.forEach((g, s) => {
+            if (typeof g.text !== 'string') fail(`generate[${b}][${s}].text is not a string`);
+            if (g.newIds?.length !== GENERATIVE_NEW_TOKENS) fail(`generate[${b}][${s}] has ${g.newIds?.length} new tokens; expected ${GENERATIVE_NEW_TOKENS}`);
+          });
+        });
+        return { nll, texts: out.map((row) => row.map((g) => g.text)), ids: out.map((row) => row.map((g) => g.newIds)) };
+      } finally {
+        disposeTrainBatch(batch);
+      }
+    });
+    if (tf.memory().numTensors !== before) fail(`open-ended training and generation left ${tf.memory().numTensors - before} tensor(s) alive after dispose()`);
+    return result;
+  };
+  const first = await run();
+  const second = await run();
+  if (JSON.stringify(first.ids) !== JSON.stringify(second.ids)) {
+    fail(`two runs with seed ${t.seed} generate different tokens after open-ended training: ${JSON.stringify(first.ids)} vs ${JSON.stringify(second.ids)}`);
+  }
+  if (JSON.stringify(first.nll) !== JSON.stringify(second.nll)) fail(`two runs with seed ${t.seed} train answer batches to different NLLs: ${JSON.stringify(first.nll)} vs ${JSON.stringify(second.nll)}`);
+  return { nll: first.nll, texts: first.texts };
+}
+
+/** Open-ended examples as an anchor set of answer batches (two per batch), as the runner passes an open-ended anchor split. */
+function answerAnchor(backbone: Backbone, examples: readonly OpenExample[]) {
+  return anchorBatches<OpenExample>({ examples, batchSize: 2, makeBatch: (group) => makeAnswerBatch(backbone, group, 64) });
 }
 
 /**

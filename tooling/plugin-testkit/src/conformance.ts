@@ -1,5 +1,5 @@
 import type { Backbone, LoraConfig, Plugin } from '@bayes-peft/core';
-import { checkAttachDispose, checkCalibrate, checkDeterminism, checkGenerate, checkOnnxEngine, checkPredict, checkResolves, checkResume, checkSaveLoad, checkTraining, RESUME_AT, RESUME_STEPS, warmUp, type ConformanceTarget } from './checks';
+import { checkAttachDispose, checkCalibrate, checkDeterminism, checkGenerate, checkGenerativeTraining, checkOnnxEngine, checkPredict, checkResolves, checkResume, checkSaveLoad, checkTraining, RESUME_AT, RESUME_STEPS, warmUp, type ConformanceTarget } from './checks';
 import { createWrapper } from './run-container';
 import { onnxRuntimeUnavailable } from '@bayes-peft/onnx';
 import { loadTinyBackbone } from './tiny-backbone';
@@ -32,7 +32,8 @@ const SEED = 7;
  * with finite results and no tensor leak, predict's [batch, samples, classes] in both phases,
  * a save/load round trip to identical predictions, determinism under a seed, an exact resume
  * from the runner's checkpoint in a fresh wrapper (variables, optimizer state and predictions
- * bit for bit), and generate's [batch][samples] results. It runs on a tiny seeded Llama loaded
+ * bit for bit), generate's [batch][samples] results, and open-ended training on answer tokens
+ * followed by generation. It runs on a tiny seeded Llama loaded
  * by the real causal-LM backbone, in a few seconds.
  *
  * ```ts
@@ -80,6 +81,13 @@ export function describeWrapperConformance(options: WrapperConformanceOptions): 
       TIMEOUT_MS,
     );
     it('generates [batch][samples] results, one per weight sample', () => checkGenerate(target()), TIMEOUT_MS);
+    it(
+      traits.trainingFree
+        ? 'on open-ended data: skips training (training-free), calibrates on an open-ended anchor set and generates [prompts][samples] texts, the same under a seed, without leaking'
+        : 'on open-ended data: trains on answer tokens (their NLL falls, no leak) and generates [prompts][samples] texts, the same under a seed',
+      async () => void (await checkGenerativeTraining(target())),
+      TIMEOUT_MS,
+    );
     if (options.onnx !== false) {
       const missing = onnxRuntimeUnavailable();
       if (!missing) it('calibrates, predicts (1e-4, sample for sample) and generates through onnxruntime as on TensorFlow.js', () => checkOnnxEngine(target()), TIMEOUT_MS);

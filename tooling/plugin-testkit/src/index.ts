@@ -6,6 +6,7 @@ export {
   checkCalibrate,
   checkDeterminism,
   checkGenerate,
+  checkGenerativeTraining,
   checkOnnxEngine,
   checkPredict,
   checkResolves,
@@ -13,11 +14,22 @@ export {
   checkSaveLoad,
   checkTraining,
   ConformanceError,
+  GENERATIVE_STEPS,
   RESUME_AT,
   RESUME_STEPS,
   warmUp,
   type ConformanceTarget,
+  type GenerativeCheckResult,
 } from './checks';
 export { createWrapper, conformanceLora, makeRunContext, type WrapperSetup } from './run-container';
 export { loadTinyBackbone, tinyModelDir, useTestBackend } from './tiny-backbone';
-export { CONFORMANCE_EXAMPLES, CONFORMANCE_LABELS, conformanceBatch, conformancePlan, conformancePrompts } from './batches';
+export {
+  CONFORMANCE_EXAMPLES,
+  CONFORMANCE_LABELS,
+  CONFORMANCE_OPEN_EXAMPLES,
+  conformanceAnswerBatch,
+  conformanceBatch,
+  conformanceOpenPrompts,
+  conformancePlan,
+  conformancePrompts,
+} from './batches';

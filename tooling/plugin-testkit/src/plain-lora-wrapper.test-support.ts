@@ -1,6 +1,6 @@
 // A correct, minimal LoRA wrapper for the testkit's own tests (the testkit cannot depend on a
 // wrapper plugin: those depend on it). The broken variants in checks.test.ts subclass it.
-import { classNll, createOptimizer, defineWrapper, type Backbone, type EncodedBatch, type EvalPhase, type GenerateOptions, type GenerationResult, type LoraConfig, type McqBatch, type Optimizer, type PredictOptions, type RunContext, type TrainingPlan, type TrainStepResult, type Wrapper } from '@bayes-peft/core';
+import { createOptimizer, defineWrapper, trainObjective, type Backbone, type EncodedBatch, type EvalPhase, type GenerateOptions, type GenerationResult, type LoraConfig, type McqBatch, type Optimizer, type PredictOptions, type RunContext, type TrainBatch, type TrainingPlan, type TrainStepResult, type Wrapper } from '@bayes-peft/core';
 import { assignLoraFromPeft, checkAdapterCompatible, installLora, loadPeftAdapter, loraPeftTensors, removeAdapters, savePeftAdapter, type LoraAdapter } from '@bayes-peft/lora';
 import { tf } from '@bayes-peft/tensor';
 import { z } from 'zod';
@@ -35,10 +35,11 @@ export class PlainLoraWrapper implements Wrapper {
     this.lr = plan.lr;
   }
 
-  trainStep(batch: McqBatch, step: number): TrainStepResult {
+  trainStep(batch: TrainBatch, step: number): TrainStepResult {
     const ctx = { training: true, rng: this.run.rng.child(`train/${step}`) };
+    const objective = trainObjective(this.backbone!, batch);
     const nll = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => classNll(this.backbone!.forward(batch.tokens, { output: 'last', columns: batch.targetIds, ctx }), batch.labels), this.variables());
+      const { value, grads } = tf.variableGrads(() => objective.nll(objective.forward(ctx)), this.variables());
       this.optimizer!.step(grads, this.lr);
       tf.dispose(grads);
       return value.dataSync()[0];
