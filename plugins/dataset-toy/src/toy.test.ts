@@ -1,5 +1,4 @@
 import { Rng, silentLogger, type McqDataset, type RunContext } from '@bayes-peft/core';
-import { createRunSession } from '@bayes-peft/runner';
 import plugin, { generateToyRows, TOY_OBJECTS, toyVocabulary, ToyOptions } from './index';
 
 const defaults = ToyOptions.parse({});
@@ -69,10 +68,11 @@ describe('dataset-toy', () => {
     }
   });
 
-  it('registers an McqDataset with the options applied', async () => {
+  it("its plugin's create makes the McqDataset it declares, with the options applied", async () => {
     const context = { seed: 0, rng: new Rng(0), log: silentLogger } as unknown as RunContext;
-    const child = createRunSession({ context, dataset: { plugin, options: plugin.options.parse({ trainSize: 10, testSize: 7, addSpace: true }) } });
-    const ds = child.dataset() as McqDataset;
+    const options = plugin.options.parse({ trainSize: 10, testSize: 7, addSpace: true });
+    const ds = plugin.create({ run: context, options }, options) as McqDataset;
+    expect(plugin.task).toBe('mcq');
     expect(ds.kind).toBe('mcq');
     expect(ds.labels).toEqual([' A', ' B', ' C', ' D']);
     const train = await ds.load('train');
