@@ -13,7 +13,7 @@ import {
   type EncodedBatch,
   type EvalPhase,
   type ForwardContext,
-  type GenerateOptions,
+  type WrapperGenerateOptions,
   type GenerationResult,
   type SampleContext,
   type LinearSite,
@@ -229,10 +229,10 @@ export abstract class LoraWrapper<O extends object = object, A extends WrapperAd
   }
 
   /** S generations per prompt ([B][S]); sample s keeps one weight draw for its whole sequence. */
-  async generate(batch: EncodedBatch, options: GenerateOptions & { phase: EvalPhase }): Promise<GenerationResult[][]> {
+  async generate(batch: EncodedBatch, options: WrapperGenerateOptions): Promise<GenerationResult[][]> {
     const backbone = this.requireBackbone('generate');
-    const { phase, ctx, ...rest } = options;
-    const samples = this.samples(phase);
+    const { phase, ctx, samples: asked, ...rest } = options;
+    const samples = asked ?? this.samples(phase);
     const label = this.passStream ?? 'sample';
     const sampleContext: SampleContext = (s) => ({ training: false, rng: samples === 1 ? ctx.rng : ctx.rng.child(`${label}/${s}`) });
     // This call's fixed draws: generate/<k>/<sample>/<site> for the run's k-th generate (see Rng.nextChild).

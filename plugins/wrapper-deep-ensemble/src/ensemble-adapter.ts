@@ -57,12 +57,14 @@ export class EnsembleAdapter implements Adapter, OnnxAdapter {
     return Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, { data: f.data, dims: [...ones, ...f.dims] }]));
   }
 
-  /** Member `sample` of a sampled call, the active one outside them. */
+  /**
+   * Member `sample mod members` of a sampled call (open-ended evaluation may ask for more answers
+   * than there are members: they cycle), the active one outside them.
+   */
   private memberOf(sample: number | undefined): LoraAdapter {
     if (sample === undefined) return this.members[this.current];
-    const member = this.members[sample];
-    if (!member) throw new Error(`deep-ensemble: weight sample ${sample} has no member (${this.members.length} members)`);
-    return member;
+    if (!Number.isInteger(sample) || sample < 0) throw new Error(`deep-ensemble: weight sample ${sample} is not a sample index`);
+    return this.members[sample % this.members.length];
   }
 
   /** Every member's A and B, site-wise. */

@@ -59,6 +59,16 @@ export interface PredictOptions {
   readonly phase: EvalPhase;
 }
 
+export interface WrapperGenerateOptions extends GenerateOptions {
+  readonly phase: EvalPhase;
+  /**
+   * Answers per prompt. A method with fewer weight samples of its own (a deterministic one, an
+   * ensemble of fewer members) reuses them: answer s uses weight sample s mod its count, and
+   * differs from the others by its token draws.
+   */
+  readonly samples?: number;
+}
+
 /** How per-sample predictions are combined into one distribution. */
 export type AveragingRule = 'probs' | 'logits';
 
@@ -114,8 +124,12 @@ export interface Wrapper {
    * nothing from the run's random streams, so it leaves every later draw as it was. Caller disposes.
    */
   predictMean?(batch: McqBatch): Promise<tf.Tensor2D>;
-  /** One generation per prompt per weight sample ([B][S]); the weight sample is fixed per sequence. */
-  generate(batch: EncodedBatch, options: GenerateOptions & { phase: EvalPhase }): Promise<GenerationResult[][]>;
+  /**
+   * One generation per prompt per weight sample ([B][S]); the weight sample is fixed per sequence.
+   * S is `options.samples` when given (open-ended evaluation asks every method for the same number
+   * of answers per question), else the method's own count for the phase.
+   */
+  generate(batch: EncodedBatch, options: WrapperGenerateOptions): Promise<GenerationResult[][]>;
   /** Writes the adapter(s) in the PEFT layout. */
   save(dir: string): Promise<void>;
   load(dir: string): Promise<void>;
