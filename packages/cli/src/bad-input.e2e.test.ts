@@ -105,4 +105,29 @@ train: ${overrides.train ?? '{ steps: 2, batchSize: 4, maxSeqLen: 48 }'}
     expect(checkpoint.step).toBe(step - 1);
     expect(await exists(path.join(run, 'adapter', 'adapter_model.safetensors'))).toBe(true);
   });
+
+  describe('open-ended specs: each mistake is named by its YAML path before anything runs', () => {
+    const open = (extra: string) => `${base({ model, dataset: '{ plugin: triviaqa, options: { source: ./no-rows-needed } }' })}${extra}`;
+
+    it('an option only multiple-choice evaluation reads', async () => {
+      await expectClearFailure('open-bins', open('eval: { bins: 15 }\n'), /line \d+: eval\.bins: applies to multiple-choice datasets only; 'triviaqa' is open-ended \(generation\.bins/);
+    });
+
+    it('a scorer that does not exist', async () => {
+      const err = await expectClearFailure('open-scorer', open('scorer: nosuch\n'), /scorer\.plugin: unknown judge plugin 'nosuch'/);
+      expect(err).toMatch(/Known judge plugins: .*string-match/);
+    });
+
+    it('a negative temperature', async () => {
+      await expectClearFailure('open-temperature', open('generation: { temperature: -0.5 }\n'), /line \d+: generation\.temperature: .*>=0; got -0\.5/);
+    });
+
+    it('max new tokens 0', async () => {
+      await expectClearFailure('open-max-new', open('generation: { maxNewTokens: 0 }\n'), /line \d+: generation\.maxNewTokens: .*>0; got 0/);
+    });
+
+    it('generation settings on a multiple-choice spec', async () => {
+      await expectClearFailure('mcq-generation', `${base({ model })}generation: { maxNewTokens: 20 }\n`, /line \d+: generation: applies to open-ended datasets only/);
+    });
+  });
 });

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, type BackendChoice } from '@bayes-peft/tensor';
 import { stringify } from 'yaml';
-import type { Backbone, CalibrationResult, Dataset, McqExample, Metrics, TrainingPlan, Wrapper } from '@bayes-peft/core';
+import type { Backbone, CalibrationResult, Dataset, Metrics, TrainingPlan, Wrapper } from '@bayes-peft/core';
 import { RunInterruptedError, SpecError, UserError, type SpecIssue } from '@bayes-peft/core';
 import { consoleLogger, type Logger } from '@bayes-peft/core';
 import type { PluginKind } from '@bayes-peft/core';
@@ -11,17 +11,16 @@ import { Rng } from '@bayes-peft/core';
 import type { HubChoices, RunContext } from '@bayes-peft/core';
 import { loadSpecFile, toSpecIssue, type LoadedSpec, type ResolvedRun } from './spec/load';
 import type { RunSpec } from './spec/schema';
-import { TOKENS } from './tokens';
 import { resolveAdapterDir } from './adapter-source';
 import { calibrateWrapper } from './calibrate';
 import { readCheckpoint, restoreCheckpoint, unresumableReason, writeCheckpoint } from './checkpoint';
 import { environmentInfo } from './env-info';
-import { evaluateMcq, predictionRow } from './evaluate';
 import { selectEvalEngine, type EvalEngineDecision } from './eval-engine';
-import { targetTokenIds } from './mcq-batch';
 import { Progress } from './progress';
 import { RUN_FILES, RunFolder } from './run-folder';
 import { createRunSession, type RunSession } from './run-session';
+import { generationFingerprint } from './open-task';
+import { mcqTask, openTask, type RunTask } from './run-task';
 import { trainingPlan, trainLoop } from './train-loop';
 
 export interface ExperimentOptions {
@@ -41,6 +40,8 @@ export interface RunPlugins {
   readonly backbone: ResolvedPlugin & { options: Record<string, unknown> };
   readonly dataset: ResolvedPlugin & { options: Record<string, unknown> };
   readonly wrapper: ResolvedPlugin & { options: Record<string, unknown> };
+  /** The judge of open-ended answers (the spec's `scorer`); resolved for every run, used by open-ended ones. */
+  readonly judge: ResolvedPlugin & { options: Record<string, unknown> };
 }
 
 export interface PlannedRun extends ResolvedRun {
@@ -73,14 +74,48 @@ export async function planExperiment(specFile: string, options: ExperimentOption
       backbone: resolveWithOptions(registry, loaded, run, 'backbone', 'model'),
       dataset: resolveWithOptions(registry, loaded, run, 'dataset', 'dataset'),
       wrapper: resolveWithOptions(registry, loaded, run, 'wrapper', 'wrapper'),
+      judge: resolveWithOptions(registry, loaded, run, 'judge', 'scorer'),
     };
+    checkTaskOptions(loaded, run, plugins.dataset.plugin);
     let id = `${plugins.wrapper.plugin.name}-${datasetLabel(plugins.dataset)}-seed${run.spec.seed}`;
     const n = ids.get(id) ?? 0;
     ids.set(id, n + 1);
     if (n > 0) id = `${id}-${n + 1}`;
     planned.push({ ...run, id, plugins });
   }
+  checkOpenOnlySections(loaded, planned);
   return { loaded, runs: planned };
+}
+
+/** Spec options that mean something for multiple-choice datasets only, with what to use instead. */
+const MCQ_ONLY_OPTIONS: readonly { path: [string, string]; instead: string }[] = [
+  { path: ['eval', 'bins'], instead: 'generation.bins sets the ECE bins of open-ended metrics' },
+  { path: ['eval', 'dropLast'], instead: 'every question of an open-ended test split is evaluated' },
+];
+
+/** An open-ended run with an option that only multiple-choice evaluation reads is refused, naming the option. */
+function checkTaskOptions(loaded: LoadedSpec, run: ResolvedRun, dataset: ResolvedPlugin['plugin']): void {
+  if (dataset.kind !== 'dataset' || dataset.task !== 'open') return;
+  const issues: SpecIssue[] = [];
+  for (const { path: [section, key], instead } of MCQ_ONLY_OPTIONS) {
+    const raw = run.raw[section];
+    if (raw && typeof raw === 'object' && key in raw) {
+      issues.push({ path: `${section}.${key}`, message: `applies to multiple-choice datasets only; '${dataset.name}' is open-ended (${instead})`, line: loaded.lineOf([section, key]) });
+    }
+  }
+  if (issues.length) throw new SpecError(loaded.file, issues);
+}
+
+/** `generation:` or `scorer:` in a spec none of whose runs is open-ended would do nothing: refused. */
+function checkOpenOnlySections(loaded: LoadedSpec, runs: readonly PlannedRun[]): void {
+  if (runs.some((r) => r.plugins.dataset.plugin.kind === 'dataset' && r.plugins.dataset.plugin.task === 'open')) return;
+  const issues: SpecIssue[] = [];
+  for (const section of ['generation', 'scorer'] as const) {
+    if (runs.some((r) => section in r.raw)) {
+      issues.push({ path: section, message: `applies to open-ended datasets only; this spec's datasets are multiple-choice`, line: loaded.lineOf([section]) });
+    }
+  }
+  if (issues.length) throw new SpecError(loaded.file, issues);
 }
 
 /** The dataset's plugin name, plus its configuration (subset, size, group) when it has one. */
@@ -92,7 +127,7 @@ export function datasetLabel(dataset: { plugin: { name: string }; options: Recor
   return dataset.plugin.name;
 }
 
-function resolveWithOptions(registry: PluginRegistry, loaded: LoadedSpec, run: ResolvedRun, kind: PluginKind, section: 'model' | 'dataset' | 'wrapper') {
+function resolveWithOptions(registry: PluginRegistry, loaded: LoadedSpec, run: ResolvedRun, kind: PluginKind, section: 'model' | 'dataset' | 'wrapper' | 'scorer') {
   const ref = run.spec[section];
   let resolved: ResolvedPlugin;
   try {
@@ -153,8 +188,8 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
   const progress = new Progress(log, options.progress === false ? false : undefined);
   const t0 = Date.now();
   try {
-    const setup = await setUpRun(session, run, loaded.dir, models, log);
-    const state: RunState = { ...setup, run, folder, rng, log, evalArgs: evalArguments(setup, progress) };
+    const setup = await setUpRun(session, run, loaded.dir, models, rng, log, progress);
+    const state: RunState = { ...setup, run, folder, rng, log, progress };
     const startStep = await resumeOrStartFolder(state, options.force === true);
     await writeRunRecord(state, backend, [loaded.dir, process.cwd(), ...(options.searchPaths ?? [])]);
     await trainPhase(state, startStep, options.signal);
@@ -167,6 +202,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
     throw e;
   } finally {
     progress.close();
+    await models.task?.close();
     models.wrapper?.dispose();
     models.backbone?.dispose();
     session.close();
@@ -177,6 +213,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
 interface RunModels {
   backbone?: Backbone;
   wrapper?: Wrapper;
+  task?: RunTask;
 }
 
 /** What setUpRun makes: the run's models, its data splits and the choices that follow from them. */
@@ -185,10 +222,8 @@ interface RunSetup {
   readonly spec: RunSpec;
   readonly backbone: Backbone;
   readonly wrapper: Wrapper;
-  readonly train: McqExample[];
-  readonly test: McqExample[];
-  readonly anchor: McqExample[];
-  readonly targetIds: number[];
+  /** The dataset's examples by role and what the run does with them (multiple-choice or open-ended). */
+  readonly task: RunTask;
   readonly evalEngine: EvalEngineDecision;
   readonly plan: TrainingPlan;
 }
@@ -199,10 +234,8 @@ interface RunState extends RunSetup {
   readonly folder: RunFolder;
   readonly rng: Rng;
   readonly log: Logger;
-  readonly evalArgs: EvalArgs;
+  readonly progress: Progress;
 }
-
-type EvalArgs = Omit<Parameters<typeof evaluateMcq>[0], 'examples' | 'phase'>;
 type RunSummaryBase = Omit<RunSummary, 'metrics' | 'skipped'>;
 
 /** The part of a run's summary known before it runs (what the summary table and results.json name it by). */
@@ -230,44 +263,30 @@ async function skipCompleteRun(folder: RunFolder, summaryBase: RunSummaryBase, l
  * adapter) and picks the evaluation engine and the training plan. Everything that can fail on bad
  * input happens here, before the run folder exists, so a bad run leaves no folder behind.
  */
-async function setUpRun(session: RunSession, run: PlannedRun, specDir: string, models: RunModels, log: Logger): Promise<RunSetup> {
+async function setUpRun(session: RunSession, run: PlannedRun, specDir: string, models: RunModels, rng: Rng, log: Logger, progress: Progress): Promise<RunSetup> {
   let spec = run.spec;
   const backbone = (models.backbone = await session.loadBackbone());
-  const dataset: Dataset = session.container.resolve(TOKENS.Dataset);
-  if (dataset.kind !== 'mcq') throw new UserError(`dataset '${dataset.name}' is open-ended; this runner evaluates multiple-choice datasets only so far`);
-  const wrapper = (models.wrapper = session.container.resolve(TOKENS.Wrapper));
+  const dataset: Dataset = session.dataset();
+  const declared = run.plugins.dataset.plugin.kind === 'dataset' ? run.plugins.dataset.plugin.task : undefined;
+  if (declared !== dataset.kind) {
+    throw new UserError(`dataset plugin '${run.plugins.dataset.plugin.name}' declares task '${declared}' but made a '${dataset.kind}' dataset; its defineDataset({ task }) must say what create() makes`);
+  }
+  const wrapper = (models.wrapper = session.wrapper());
   if (wrapper.trainingFree && spec.train.steps > 0) {
     log.warn(`${wrapper.name} is training-free: train.steps ${spec.train.steps} is ignored (set train.steps: 0 to silence this)`);
     spec = { ...spec, train: { ...spec.train, steps: 0 } };
   }
-  const train: McqExample[] = spec.train.steps > 0 ? await dataset.load('train') : [];
-  const test = await dataset.load('test');
-  const anchor: McqExample[] = wrapper.calibrate ? await dataset.load('anchor') : [];
-  const targetIds = targetTokenIds(backbone.tokenizer, dataset.labels);
+  const taskArgs = { spec, backbone, wrapper, rng: rng.child('eval'), log, progress, needsTrain: spec.train.steps > 0, needsAnchor: !!wrapper.calibrate };
+  const task = (models.task = dataset.kind === 'mcq' ? await mcqTask(dataset, taskArgs) : await openTask(dataset, session.judge(), taskArgs));
   wrapper.attach(backbone);
   if (spec.adapter) await wrapper.load(await resolveAdapterDir(spec.adapter, { specDir, hub: specHubChoices(spec, specDir), log }));
 
   const evalEngine = selectEvalEngine(spec.eval.engine, backbone);
   log.info(`  evaluation engine: ${evalEngine.engine} (${evalEngine.why})`);
 
-  const plan = trainingPlan(spec, train.length);
+  const plan = trainingPlan(spec, task.train.length);
   if (spec.train.steps > 0) wrapper.prepare(plan);
-  return { spec, backbone, wrapper, train, test, anchor, targetIds, evalEngine, plan };
-}
-
-/** The arguments every evaluation of the run shares (intermediate and final). */
-function evalArguments(setup: RunSetup, progress: Progress): EvalArgs {
-  const { spec } = setup;
-  return {
-    wrapper: setup.wrapper,
-    backbone: setup.backbone,
-    targetIds: setup.targetIds,
-    batchSize: spec.eval.batchSize ?? spec.train.batchSize,
-    maxSeqLen: spec.train.maxSeqLen,
-    bins: spec.eval.bins,
-    dropLast: spec.eval.dropLast,
-    progress,
-  };
+  return { spec, backbone, wrapper, task, evalEngine, plan };
 }
 
 /**
@@ -279,7 +298,7 @@ async function resumeOrStartFolder(state: RunState, force: boolean): Promise<num
   const resumeStep = force ? 0 : await resumeFromCheckpoint(state.wrapper, state.rng, folder, state.spec.train.steps, state.log);
   if (resumeStep === 0) {
     await fs.mkdir(folder.dir, { recursive: true });
-    await folder.reset();
+    await folder.reset({ generations: force });
   }
   await folder.setState('running');
   return resumeStep;
@@ -294,7 +313,7 @@ async function writeRunRecord(state: RunState, backend: BackendChoice, searchPat
     backend: backend.name,
     backendReasons: backend.reasons,
     seed: state.spec.seed,
-    packages: ['@bayes-peft/core', '@bayes-peft/tensor', ...new Set([plugins.backbone, plugins.dataset, plugins.wrapper].map((p) => p.plugin.packageName ?? p.ref))],
+    packages: ['@bayes-peft/core', '@bayes-peft/tensor', ...new Set([plugins.backbone, plugins.dataset, plugins.wrapper, ...(state.task.kind === 'open' ? [plugins.judge] : [])].map((p) => p.plugin.packageName ?? p.ref))],
     searchPaths,
   });
   await folder.writeJson(RUN_FILES.env, { ...env, evalEngine: state.evalEngine, run: run.id, assignment: run.assignment });
@@ -305,25 +324,25 @@ async function writeRunRecord(state: RunState, backend: BackendChoice, searchPat
  * split every eval.every steps and checkpointing, so a stopped run can resume.
  */
 async function trainPhase(state: RunState, startStep: number, signal: AbortSignal | undefined): Promise<void> {
-  const { spec, plan, train, test, folder, log, wrapper, rng } = state;
+  const { spec, plan, task, folder, log, wrapper, rng } = state;
   if (spec.train.steps > 0) {
-    log.info(`  training: ${plan.totalSteps} steps of ${plan.batchSize} (${train.length} examples, ${plan.stepsPerEpoch} steps/epoch), test: ${test.length} examples`);
+    log.info(`  training: ${plan.totalSteps} steps of ${plan.batchSize} (${task.train.length} examples, ${plan.stepsPerEpoch} steps/epoch), test: ${task.test.length} ${task.kind === 'open' ? 'questions' : 'examples'}`);
   }
   await trainLoop({
     wrapper,
     backbone: state.backbone,
-    examples: train,
-    targetIds: state.targetIds,
+    examples: task.train,
+    makeBatch: (examples) => task.makeBatch(examples),
     spec,
     plan,
     rng: rng.child('data-order'),
-    progress: state.evalArgs.progress,
+    progress: state.progress,
     startStep,
     signal,
     hooks: {
       onLog: (step, epoch, result) => folder.appendJsonl(RUN_FILES.metrics, { phase: 'train', step, epoch, ...result }),
       onEval: async (step) => {
-        const { metrics } = await evaluateMcq({ ...state.evalArgs, examples: test, phase: 'intermediate' });
+        const metrics = await task.evaluateIntermediate(step);
         await folder.appendJsonl(RUN_FILES.metrics, { phase: 'eval', step, ...metrics });
         log.info(`  step ${step}: ${formatMetrics(metrics)}`);
       },
@@ -340,11 +359,9 @@ async function calibratePhase(state: RunState): Promise<CalibrationResult | null
   const { spec, folder } = state;
   const calibration = await calibrateWrapper({
     wrapper: state.wrapper,
-    backbone: state.backbone,
-    examples: state.anchor,
-    targetIds: state.targetIds,
-    batchSize: state.evalArgs.batchSize,
-    maxSeqLen: spec.train.maxSeqLen,
+    examples: state.task.anchor,
+    makeBatch: (examples) => state.task.makeBatch(examples),
+    batchSize: spec.eval.batchSize ?? spec.train.batchSize,
   });
   if (calibration) {
     for (const [index, entry] of calibration.log.entries()) {
@@ -357,10 +374,9 @@ async function calibratePhase(state: RunState): Promise<CalibrationResult | null
 
 /** Evaluate: the final, weight-sampled evaluation on the test split; its metrics and every prediction are written. */
 async function evaluatePhase(state: RunState): Promise<Metrics> {
-  const { folder } = state;
-  const { records, metrics } = await evaluateMcq({ ...state.evalArgs, examples: state.test, phase: 'final' });
+  const { folder, run } = state;
+  const metrics = await state.task.evaluateFinal(folder, generationFingerprint(resolvedSpecYaml(run, { scorer: false })));
   await folder.appendJsonl(RUN_FILES.metrics, { phase: 'final', step: state.spec.train.steps, ...metrics });
-  await folder.writeJsonl(RUN_FILES.predictions, records.map(predictionRow));
   return metrics;
 }
 
@@ -413,7 +429,9 @@ async function resumeFromCheckpoint(wrapper: Wrapper, rng: Rng, folder: RunFolde
   const checkpoint = await readCheckpoint(folder.adapterDir);
   if (!checkpoint) return 0;
   const step = checkpoint.step;
-  if (!(step > 0 && step < totalSteps)) {
+  // A checkpoint at the last step is a finished training: a run that failed after it (a scorer,
+  // an evaluation) goes straight on to calibration and evaluation.
+  if (!(step > 0 && step <= totalSteps)) {
     if (step > 0) log.info(`  an earlier attempt stopped at step ${step}; it cannot be resumed here, starting over`);
     return 0;
   }
@@ -423,34 +441,41 @@ async function resumeFromCheckpoint(wrapper: Wrapper, rng: Rng, folder: RunFolde
     return 0;
   }
   await restoreCheckpoint(folder.adapterDir, wrapper, rng, checkpoint);
-  // Keep the log of the steps the checkpoint covers; later lines belong to the lost attempt.
+  // Keep the log of the training the checkpoint covers; later lines (and a calibration or final
+  // evaluation of the lost attempt, logged at the last step) are made again.
   const metricsFile = folder.file(RUN_FILES.metrics);
   const lines = await fs.readFile(metricsFile, 'utf8').then((t) => t.split('\n').filter(Boolean), () => []);
   const kept = lines.filter((l) => {
     try {
-      return (JSON.parse(l) as { step: number }).step <= step;
+      const row = JSON.parse(l) as { step: number; phase?: string };
+      return row.step < step || (row.step === step && (row.phase === 'train' || row.phase === 'eval'));
     } catch {
       return false;
     }
   });
   await folder.writeText(RUN_FILES.metrics, kept.map((l) => `${l}\n`).join(''));
-  log.info(`  resuming from the checkpoint at step ${step} of ${totalSteps}`);
+  log.info(step === totalSteps ? `  training finished in an earlier attempt (checkpoint at step ${step}); going on from there` : `  resuming from the checkpoint at step ${step} of ${totalSteps}`);
   return step;
 }
 
-function resolvedSpecYaml(run: PlannedRun): string {
+/** The run's spec with every plugin's options as parsed (defaults filled); `scorer: false` leaves the scorer out. */
+function resolvedSpecYaml(run: PlannedRun, options: { scorer?: boolean } = {}): string {
+  const { scorer: _scorer, ...rest } = run.spec;
   const spec = {
-    ...run.spec,
+    ...rest,
     model: { plugin: run.spec.model.plugin, options: run.plugins.backbone.options },
     dataset: { plugin: run.spec.dataset.plugin, options: run.plugins.dataset.options },
     wrapper: { plugin: run.spec.wrapper.plugin, options: run.plugins.wrapper.options },
+    ...(options.scorer === false ? {} : { scorer: { plugin: run.spec.scorer.plugin, options: run.plugins.judge.options } }),
   };
   const header = Object.keys(run.assignment).length ? `# matrix run: ${JSON.stringify(run.assignment)}\n` : '';
   return header + stringify(spec);
 }
 
+/** The headline metrics of a log line: the MCQ four, or the open-ended table's (with its ranking of wrong answers). */
 export function formatMetrics(m: Metrics): string {
-  return ['acc', 'ece', 'nll', 'brier']
+  const keys = 'auroc' in m ? ['acc', 'ece', 'brier', 'nll', 'entropy', 'auroc', 'prr'] : ['acc', 'ece', 'nll', 'brier'];
+  return keys
     .filter((k) => k in m)
     .map((k) => `${k} ${m[k].toFixed(4)}`)
     .join('  ');

@@ -8,6 +8,10 @@ export const RUN_FILES = {
   metrics: 'metrics.jsonl',
   results: 'results.json',
   predictions: 'predictions.jsonl',
+  /** Open-ended runs: every sampled answer, written before scoring (see open-task.ts). */
+  generations: 'generations.jsonl',
+  /** The fingerprint of the settings generations.jsonl was made under. */
+  generationsKey: 'generations.key',
   status: 'status.json',
   adapter: 'adapter',
 } as const;
@@ -65,10 +69,14 @@ export class RunFolder {
     await this.writeJson(RUN_FILES.status, { state, updated: new Date().toISOString(), ...extra });
   }
 
-  /** Clears the files of an earlier, unfinished attempt (keeps nothing that could look final). */
-  async reset(): Promise<void> {
-    for (const name of [RUN_FILES.results, RUN_FILES.predictions, RUN_FILES.metrics, RUN_FILES.status]) {
-      await fs.rm(this.file(name), { force: true });
-    }
+  /**
+   * Clears the files of an earlier, unfinished attempt (keeps nothing that could look final).
+   * Generations stay unless `generations` is true: they are reused only under the same
+   * fingerprint (open-task.ts), and generating is the slow part of an open-ended run.
+   */
+  async reset(options: { generations?: boolean } = {}): Promise<void> {
+    const names: string[] = [RUN_FILES.results, RUN_FILES.predictions, RUN_FILES.metrics, RUN_FILES.status];
+    if (options.generations) names.push(RUN_FILES.generations, RUN_FILES.generationsKey);
+    for (const name of names) await fs.rm(this.file(name), { force: true });
   }
 }

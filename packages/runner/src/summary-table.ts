@@ -1,37 +1,78 @@
 import type { RunSummary } from './experiment';
 
-const COLUMNS = [
+type Columns = readonly (readonly [header: string, key: string])[];
+
+const MCQ_COLUMNS: Columns = [
   ['ACC', 'acc'],
   ['ECE', 'ece'],
   ['NLL', 'nll'],
   ['Brier', 'brier'],
-] as const;
+];
+
+/** Open-ended runs: the reference's four, the entropy of the correctness fraction, and how well the headline uncertainty score ranks wrong answers first. */
+const OPEN_COLUMNS: Columns = [
+  ['ACC', 'acc'],
+  ['ECE', 'ece'],
+  ['Brier', 'brier'],
+  ['NLL', 'nll'],
+  ['Entropy', 'entropy'],
+  ['AUROC', 'auroc'],
+  ['PRR', 'prr'],
+];
+
+/** Whether a run's metrics are open-ended ones (they rank answers: `auroc`). */
+function isOpen(run: RunSummary): boolean {
+  return 'auroc' in run.metrics;
+}
 
 /**
  * One row per (wrapper, dataset): the metric, or mean ± std over seeds when several runs share
- * the row, as papers report them.
+ * the row, as papers report them. Multiple-choice and open-ended runs get a table each (their
+ * metrics differ); the open-ended one ends with what its AUROC and PRR rank by.
  */
 export function summaryTable(runs: readonly RunSummary[]): string {
+  const mcq = runs.filter((r) => !isOpen(r));
+  const open = runs.filter(isOpen);
+  const tables: string[] = [];
+  if (mcq.length) tables.push(table(mcq, MCQ_COLUMNS));
+  if (open.length) {
+    tables.push(
+      `${table(open, OPEN_COLUMNS)}\nAUROC, PRR: how well the length-normalised sequence entropy of the sampled answers ranks wrong answers above right ones (results.json has every score's).`,
+    );
+  }
+  return tables.join('\n\n');
+}
+
+function table(runs: readonly RunSummary[], columns: Columns): string {
   const groups = new Map<string, RunSummary[]>();
   for (const r of runs) {
     const key = `${r.wrapper}\u0000${r.dataset}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const header = ['method', 'dataset', 'runs', ...COLUMNS.map(([h]) => h)];
+  const header = ['method', 'dataset', 'runs', ...columns.map(([h]) => h)];
   const rows = [...groups.values()].map((g) => [
     g[0].wrapper,
     g[0].dataset,
     String(g.length),
-    ...COLUMNS.map(([, k]) => cell(g.map((r) => r.metrics[k]))),
+    ...columns.map(([, k]) => cell(g.map((r) => r.metrics[k]))),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function cell(values: number[]): string {
+/**
+ * A metric over a row's runs. NaN (an AUROC with nothing to rank: every answer right, or every
+ * one wrong) and a null read back from results.json are left out of the mean and counted, so a
+ * mean never averages in a made-up value.
+ */
+function cell(raw: readonly (number | null | undefined)[]): string {
+  const values = raw.filter((v): v is number => typeof v === 'number' && !Number.isNaN(v));
+  const missing = raw.length - values.length;
+  if (values.length === 0) return 'n/a';
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  if (values.length === 1) return mean.toFixed(4);
+  const note = missing > 0 ? ` (${missing} n/a)` : '';
+  if (values.length === 1) return `${mean.toFixed(4)}${note}`;
   const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1));
-  return `${mean.toFixed(4)} ± ${std.toFixed(4)}`;
+  return `${mean.toFixed(4)} ± ${std.toFixed(4)}${note}`;
 }

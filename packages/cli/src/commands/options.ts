@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { envMarkdown, LoraConfigSchema, UserError, PLUGIN_KINDS, type PluginKind } from '@bayes-peft/core';
-import { EvalSchema, HubSchema, RunSpecSchema, TrainSchema, describeOptions, optionsMarkdown } from '@bayes-peft/runner';
+import { EvalSchema, GenerationSchema, HubSchema, RunSpecSchema, TrainSchema, describeOptions, optionsMarkdown } from '@bayes-peft/runner';
 import { z } from 'zod';
 import { cliPluginRegistry } from '../builtin-plugins';
 import { ENVIRONMENT_INTRO, RUN_SPEC_INTRO } from './run-spec-intro';
@@ -44,11 +44,13 @@ function coreSections(): string {
     backend: RunSpecSchema.shape.backend,
     output: RunSpecSchema.shape.output,
     adapter: RunSpecSchema.shape.adapter,
+    scorer: RunSpecSchema.shape.scorer,
   });
   const sections: [string, z.ZodType][] = [
     ['top level', top],
     ['train:', TrainSchema],
     ['eval:', EvalSchema],
+    ['generation: (open-ended datasets)', GenerationSchema],
     ['lora:', LoraConfigSchema],
     ['hub:', HubSchema],
   ];

@@ -32,6 +32,29 @@ path (\`./my-wrapper\`, resolved from the spec's folder). The short form \`wrapp
 \`{ plugin: blob, options: {} }\`; \`model: { path: ... }\` without \`plugin:\` means the
 \`causal-lm\` backbone with those options.
 
+## Open-ended datasets
+
+An open-ended dataset (\`triviaqa\`, \`truthfulqa\`, \`squad-v2\`) trains every method on the
+answer tokens (next-token NLL; prompt, padding and a chat header masked, EOS included) and
+evaluates by generating \`generation.samples\` answers per question, each under its own weight
+sample (fixed for the whole answer), scored by the \`scorer:\` (a judge plugin; default
+\`string-match\`). A judge without a probability of its own (string match) gives each answer
+confidence 1 when right and 0 when wrong. The run folder gets generations.jsonl (every answer,
+written before scoring: a run whose scorer fails keeps it, and a rerun scores it without
+generating again), predictions.jsonl (per question: the references, each answer's text, nll,
+nll_per_token, correct and confidence, and the question's aggregates) and results.json
+(accuracy, ECE, Brier, NLL, entropy, and AUROC, AUPRC, PRR, AURC per uncertainty score).
+
+\`\`\`yaml
+dataset: triviaqa
+wrapper: blob
+generation: { maxNewTokens: 50, temperature: 0.7, topP: 0.9, samples: { intermediate: 5, final: 10 } }
+scorer: { plugin: string-match, options: { normalize: squad, mode: contains } }
+\`\`\`
+
+\`eval.bins\` and \`eval.dropLast\` are multiple-choice options and are refused for an open-ended
+dataset; \`generation:\` and \`scorer:\` are refused in a spec with no open-ended dataset.
+
 ## Matrix
 
 \`matrix:\` maps dotted spec paths to lists; the spec expands into the cross product, one run

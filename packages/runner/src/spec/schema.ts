@@ -46,6 +46,36 @@ export const EvalSchema = z
   })
   .strict();
 
+/** Weight samples (one answer each) per question, by evaluation phase. */
+export const GenerationSamplesSchema = z
+  .object({
+    intermediate: z.number().int().positive().default(5).describe('answers per question in evaluations during training (the reference passes --bayes-eval-n-samples 5)'),
+    final: z.number().int().positive().default(10).describe('answers per question in the final evaluation (the reference: 10)'),
+  })
+  .strict();
+
+/**
+ * Open-ended evaluation: how answers are generated and how their metrics are computed. Every
+ * method generates `samples` answers per question; a Bayesian method draws one weight sample per
+ * answer (fixed for the whole sequence), a deterministic one differs only in its token draws.
+ */
+export const GenerationSchema = z
+  .object({
+    maxNewTokens: z.number().int().positive().default(50).describe('generated tokens per answer at most (the reference: 50)'),
+    temperature: z.number().min(0).default(0.7).describe('sampling temperature; 0 decodes greedily (the reference: 0.7, and cannot decode greedily)'),
+    topP: z.number().gt(0).max(1).default(0.9).describe('nucleus sampling mass (the reference: 0.9)'),
+    stop: z.array(z.string().min(1)).default([]).describe('strings that end an answer besides EOS (the text is cut before them)'),
+    samples: GenerationSamplesSchema.default(GenerationSamplesSchema.parse({})),
+    batchSize: z.number().int().positive().optional().describe('questions generated together (each with all its samples); defaults to eval.batchSize, then train.batchSize'),
+    bins: z.number().int().positive().default(10).describe('ECE bins of the generative metrics (the reference: 10)'),
+    tieRule: z
+      .enum(['half', 'wrong'])
+      .default('half')
+      .describe("a question with exactly half its answers right counts half right ('half') or wrong ('wrong', the reference's mean > 0.5)"),
+    scoreBatchSize: z.number().int().positive().default(64).describe('answers per call of the scorer'),
+  })
+  .strict();
+
 export const HubSchema = z
   .object({
     offline: z.boolean().optional().describe('use only the local cache (default: HF_HUB_OFFLINE / BAYES_PEFT_OFFLINE, else false)'),
@@ -85,7 +115,11 @@ export const RunSpecSchema = z
     lora: LoraConfigSchema.default({ r: 8, alpha: 16, dropout: 0, targets: ['q_proj', 'v_proj', 'lm_head'] }),
     train: TrainSchema.default(TrainSchema.parse({})),
     eval: EvalSchema.default(EvalSchema.parse({})),
+    generation: GenerationSchema.default(GenerationSchema.parse({})).describe('open-ended datasets only: answer generation and its metrics'),
+    scorer: PluginRefSchema.default({ plugin: 'string-match', options: {} }).describe('open-ended datasets only: the judge plugin that scores answers against the references (default: string-match)'),
   })
   .strict();
 
 export type RunSpec = z.output<typeof RunSpecSchema>;
+
+export type GenerationSpec = z.output<typeof GenerationSchema>;

@@ -1,0 +1,164 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import {
+  generativeMetrics,
+  incorrectFraction,
+  lengthNormalisedSequenceEntropy,
+  maximumSequenceProbabilityScore,
+  rankingMetrics,
+  sequenceEntropy,
+  silentLogger,
+  type Logger,
+} from '@bayes-peft/core';
+import { findShared } from '@bayes-peft/fixtures';
+import { runExperiment } from '@bayes-peft/runner';
+import { stringify } from 'yaml';
+import { BUILTIN_PLUGINS } from './builtin-plugins';
+import { tempDir } from './cli.test-support';
+
+// Open-ended QA end to end on a real pretrained Llama (stories260K) and real TriviaQA rows: a few
+// training steps on the answer tokens, S sampled answers per question, string-match scoring, and
+// the files a researcher reads afterwards.
+const shared = findShared('', 'open-ended runs on stories260K and TriviaQA rows');
+const d = shared ? describe : describe.skip;
+const TIMEOUT = 120_000;
+
+interface PredictionRow {
+  id: string;
+  question: string;
+  references: string[];
+  samples: { text: string; nll: number; nll_per_token: number; tokens: number; correct: boolean; confidence: number }[];
+  correct_fraction: number;
+  correct: number;
+  scores: Record<string, number>;
+}
+
+const readJsonl = async <T>(file: string): Promise<T[]> =>
+  (await fs.readFile(file, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
+
+/** results.json keeps NaN (nothing to rank) as null. */
+const fromJson = (v: number | null): number => (v === null ? NaN : v);
+
+d('an open-ended experiment on stories260K and TriviaQA', () => {
+  let dir: string;
+  const spec = (output: string, extra: Record<string, unknown> = {}) => ({
+    name: 'open',
+    seed: 3,
+    output,
+    model: { path: path.join(shared!, 'models', 'stories260K') },
+    dataset: {
+      plugin: 'triviaqa',
+      options: { source: path.join(shared!, 'data', 'triviaqa'), splits: { train: 'validation_subset', test: 'validation_subset' }, maxTrainExamples: 16, maxTestExamples: 6, skipTestExamples: 16 },
+    },
+    wrapper: 'blob',
+    lora: { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'] },
+    train: { steps: 3, batchSize: 4, lr: 0.01, maxSeqLen: 96 },
+    generation: { maxNewTokens: 8, samples: { intermediate: 2, final: 3 }, batchSize: 3 },
+    ...extra,
+  });
+  const run = async (name: string, value: Record<string, unknown>, log: Logger = silentLogger) => {
+    const file = path.join(dir, `${name}.yaml`);
+    await fs.writeFile(file, stringify(value));
+    return runExperiment(file, { log, progress: false, builtinPlugins: BUILTIN_PLUGINS });
+  };
+
+  beforeAll(async () => {
+    dir = await tempDir('open-e2e');
+  });
+  afterAll(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it(
+    'trains, generates S answers per question, scores them, and results.json recomputes exactly from predictions.jsonl',
+    async () => {
+      const [summary] = await run('open', spec(path.join(dir, 'runs')));
+      const rows = await readJsonl<PredictionRow>(path.join(summary.dir, 'predictions.jsonl'));
+      expect(rows).toHaveLength(6);
+      for (const r of rows) {
+        expect(r.samples).toHaveLength(3);
+        expect(r.references.length).toBeGreaterThan(0);
+        for (const s of r.samples) {
+          expect(s.tokens).toBeGreaterThanOrEqual(1);
+          expect(s.tokens).toBeLessThanOrEqual(8);
+          expect(s.nll).toBeGreaterThan(0);
+          expect(s.nll_per_token).toBeCloseTo(s.nll / s.tokens, 12);
+          expect(s.confidence).toBe(s.correct ? 1 : 0);
+        }
+      }
+      // The three weight samples of a question are different models: their answers are not all one.
+      expect(rows.some((r) => new Set(r.samples.map((s) => s.text)).size > 1)).toBe(true);
+
+      // Recompute every metric from the rows with core's pure functions.
+      const results = JSON.parse(await fs.readFile(path.join(summary.dir, 'results.json'), 'utf8')) as { metrics: Record<string, number | null> };
+      const m = results.metrics;
+      const base = generativeMetrics(
+        rows.map((r) => ({ correct: r.samples.map((s) => s.correct), nll: r.samples.map((s) => s.nll) })),
+        { tieRule: 'half', bins: 10 },
+      );
+      for (const [k, v] of Object.entries(base)) expect(fromJson(m[k] ?? null)).toBe(v);
+      const sequences = (r: PredictionRow) => r.samples.map((s) => ({ logLikelihood: -s.nll, length: s.tokens }));
+      const scores: Record<string, (r: PredictionRow) => number> = {
+        seq_entropy: (r) => sequenceEntropy(sequences(r)),
+        seq_entropy_norm: (r) => lengthNormalisedSequenceEntropy(sequences(r)),
+        max_seq_prob: (r) => maximumSequenceProbabilityScore(sequences(r)),
+        incorrect_fraction: (r) => incorrectFraction(r.samples.map((s) => s.correct)),
+      };
+      const wrong = rows.map((r) => r.correct !== 1);
+      for (const [name, score] of Object.entries(scores)) {
+        for (const r of rows) expect(r.scores[name]).toBe(score(r));
+        const ranking = rankingMetrics(rows.map(score), wrong);
+        for (const [metric, v] of Object.entries(ranking)) expect(fromJson(m[`${metric}_${name}`] ?? null)).toBe(v);
+      }
+      expect(fromJson(m.auroc)).toBe(fromJson(m.auroc_seq_entropy_norm));
+
+      // Generations were written before scoring, one row per question with every sample's ids.
+      const generations = await readJsonl<{ id: string; answers: { text: string; ids: number[] }[] }>(path.join(summary.dir, 'generations.jsonl'));
+      expect(generations.map((g) => g.id)).toEqual(rows.map((r) => r.id));
+      expect(generations.map((g) => g.answers.map((a) => a.text))).toEqual(rows.map((r) => r.samples.map((s) => s.text)));
+
+      // Training saw only answer tokens: the loss was finite and logged every step.
+      const lines = await readJsonl<{ phase: string; step: number; nll?: number }>(path.join(summary.dir, 'metrics.jsonl'));
+      const train = lines.filter((l) => l.phase === 'train');
+      expect(train.map((l) => l.step)).toEqual([1, 2, 3]);
+      for (const l of train) expect(Number.isFinite(l.nll)).toBe(true);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a run whose scorer throws keeps generations.jsonl; a rerun scores them without training or generating again',
+    async () => {
+      const judgeFile = path.join(dir, 'broken-judge.js');
+      // A judge plugin as a plain object (what defineJudge makes), whose scoring fails.
+      await fs.writeFile(
+        judgeFile,
+        `module.exports = { default: { kind: 'judge', name: 'broken', version: '0.0.0', description: 'fails',
+          options: { safeParse: (v) => ({ success: true, data: v ?? {} }) },
+          create: () => ({ name: 'broken', judge: async () => { throw new Error('the judge service is down'); } }) } };\n`,
+      );
+      const output = path.join(dir, 'runs-resume');
+      await expect(run('resume', spec(output, { scorer: { plugin: judgeFile } }))).rejects.toThrow('the judge service is down');
+      const runDir = path.join(output, 'open', 'blob-triviaqa-rc.nocontext-seed3');
+      const status = JSON.parse(await fs.readFile(path.join(runDir, 'status.json'), 'utf8'));
+      expect(status.state).toBe('failed');
+      const kept = await readJsonl<{ id: string }>(path.join(runDir, 'generations.jsonl'));
+      expect(kept).toHaveLength(6);
+
+      const lines: string[] = [];
+      const log: Logger = { ...silentLogger, info: (m: string) => void lines.push(m) };
+      const [resumed] = await run('resume', spec(output), log);
+      expect(lines.join('\n')).toMatch(/training finished in an earlier attempt/);
+      expect(lines.join('\n')).toMatch(/6 of 6 questions already generated/);
+
+      // The same answers and scores as a run that never failed.
+      const [fresh] = await run('fresh', spec(path.join(dir, 'runs-fresh')));
+      expect(await fs.readFile(path.join(resumed.dir, 'predictions.jsonl'), 'utf8')).toBe(await fs.readFile(path.join(fresh.dir, 'predictions.jsonl'), 'utf8'));
+      expect(resumed.metrics).toEqual(fresh.metrics);
+    },
+    TIMEOUT,
+  );
+});
