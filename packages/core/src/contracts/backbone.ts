@@ -94,8 +94,17 @@ export interface GenerateOptions {
   readonly temperature: number;
   readonly topP: number;
   readonly ctx: ForwardContext;
-  /** Stop a sequence at this id (defaults to the tokenizer's EOS). */
+  /** Stop a sequence at this id (defaults to the tokenizer's EOS; null: no EOS stop). */
   readonly eosTokenId?: number | null;
+  /**
+   * Stop a sequence once its decoded generated text (special tokens skipped) contains any of
+   * these non-empty strings. Its `text` is then cut before the earliest occurrence, while
+   * `newIds` and `nll` cover the generated tokens up to and including the token that completed
+   * the stop string (that token's text may run past the cut: the tokens are what the model
+   * produced and was scored on). EOS still stops a sequence, and wins when both happen at once
+   * (EOS has no text).
+   */
+  readonly stop?: readonly string[];
 }
 
 /** The context of weight sample s of a sampled call: its random stream (the backbone adds `sample: s`). */
@@ -121,13 +130,25 @@ export interface SampledGenerateOptions extends Omit<GenerateOptions, 'ctx'> {
 }
 
 export interface GenerationResult {
-  /** Prompt ids (unpadded) followed by generated ids, EOS included when produced. */
+  /** Prompt ids (unpadded) followed by `newIds`. */
   readonly ids: number[];
+  /**
+   * The generated tokens the sequence kept: up to and including EOS when it produced one, up to
+   * and including the token that completed a stop string when one stopped it. Exactly the
+   * tokens `nll` scores, so a per-token NLL is `nll / newIds.length` (no tokens, with
+   * maxNewTokens 0: `nll` is 0 and the per-token figure is the caller's to define).
+   */
   readonly newIds: number[];
+  /** `newIds` decoded without special tokens, cut before the stop string when one stopped the sequence. */
   readonly text: string;
-  /** Sum of -log p(token) under the model's unwarped distribution, over generated tokens. */
+  /**
+   * Sum over `newIds` of -log p(token) under the model's unwarped distribution (softmax of the
+   * raw logits: no temperature, no top-p), EOS included; nothing after EOS or a stop string.
+   */
   readonly nll: number;
   readonly finishedWithEos: boolean;
+  /** The stop string that ended the sequence (GenerateOptions.stop); absent when EOS or the length limit did. */
+  readonly stop?: string;
 }
 
 /** A frozen pretrained decoder with adapter sites. */
