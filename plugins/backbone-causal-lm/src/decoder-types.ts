@@ -6,7 +6,7 @@ import type { tf } from '@bayes-peft/tensor';
 import type { EncodedBatch, ForwardContext, SampleContext, TokenBatch } from '@bayes-peft/core';
 import type { CausalLmConfig } from './config';
 import type { LayerCache } from './layer';
-import type { HostKvCache } from './onnx/onnx-decoder';
+import type { HostKvCache } from './onnx/host-kv-cache';
 import type { HfTokenizer } from './tokenizer';
 
 /** Per-layer keys and values of an incremental decode. */
@@ -32,12 +32,14 @@ export interface DecodingModel {
   toTensors(batch: EncodedBatch): TokenBatch;
   decode(input: DecoderInput, ctx: ForwardContext, lastOnly?: boolean): { hidden: tf.Tensor3D; cache: KvCache };
   head(last: tf.Tensor2D, ctx: ForwardContext, columns?: readonly number[]): tf.Tensor2D;
-  /** One incremental decoding step through onnxruntime, every sample's sequences in one run. */
+  /** One incremental decoding step through onnxruntime, every sample's sequences in one run; appends to `cache`. */
   onnxDecodeStep(
     ids: readonly (readonly (readonly number[])[])[],
     positions: readonly (readonly number[])[],
     mask: readonly (readonly number[])[],
-    past: HostKvCache | null,
+    cache: HostKvCache,
     options: { readonly sampleContext: SampleContext },
-  ): Promise<{ logits: Float32Array; cache: HostKvCache }>;
+  ): Promise<{ logits: Float32Array; logSumExp: Float32Array }>;
+  /** An empty host cache for onnxDecodeStep (release() it when the decoding ends). */
+  onnxKvCache(samples: number, rows: number, capacity: number): HostKvCache;
 }

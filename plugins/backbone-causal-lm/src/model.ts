@@ -23,6 +23,7 @@ import type { DecoderInput, DecodingModel, KvCache } from './decoder-types';
 import type { RopeInputs } from './layer';
 import { disposeFrozen, frozenRows, Linear } from './linear';
 import { rmsNorm } from './norm';
+import type { HostKvCache } from './onnx/host-kv-cache';
 import { OnnxDecoder, type OnnxRunOptions } from './onnx/onnx-decoder';
 import { halfSwapMatrix, inverseFrequencies, RopeTables } from './rope';
 import type { HfTokenizer } from './tokenizer';
@@ -149,6 +150,12 @@ export class CausalLm implements Backbone, DecodingModel {
   onnxDecodeStep(...args: Parameters<OnnxDecoder['decodeStep']>): ReturnType<OnnxDecoder['decodeStep']> {
     this.assertLive();
     return this.onnx.decodeStep(...args);
+  }
+
+  /** The host cache of an onnxruntime decoding (its buffers pooled across generations). */
+  onnxKvCache(samples: number, rows: number, capacity: number): HostKvCache {
+    this.assertLive();
+    return this.onnx.kvCache(samples, rows, capacity);
   }
 
   /** Which onnxruntime provider runs the graphs (after the first run), for start-up lines. */

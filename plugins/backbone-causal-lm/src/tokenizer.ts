@@ -82,6 +82,8 @@ export class HfTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    // @huggingface/tokenizers rejects an empty list; no tokens are the empty text (a generation of 0 tokens).
+    if (ids.length === 0) return '';
     return this.impl.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false });
   }
 

@@ -23,7 +23,8 @@ import type { ModelWeights } from '../weights';
 /**
  * What the graph returns: logits of some vocabulary columns at the last position ('columns'),
  * every position's full logits ('all'), or one step of incremental decoding ('decode': the last
- * position's full logits and every layer's keys and values, continuing a cache given as input).
+ * position's full logits, their log-sum-exp, and every layer's keys and values of the new
+ * positions, attending over a cache given as input).
  */
 export type DecoderGraphOutput = 'columns' | 'all' | 'decode';
 
@@ -191,24 +192,35 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
     qh = g.op('Transpose', [g.op('Reshape', [qh, shape([-1, 'B', tq, kvHeads, group, c.headDim])])], { perm: [0, 1, 3, 4, 2, 5] });
     const kh = rope(g.op('Reshape', [k, shape([-1, 'B', 'T', kvHeads, c.headDim])]), cos, sin);
     const vh = g.op('Reshape', [v, shape([-1, 'B', 'T', kvHeads, c.headDim])]);
-    // Keys and values as a cache keeps them, [P, B, KV, T, D]; when decoding, after the cached ones.
-    let kAll = g.op('Transpose', [kh], { perm: [0, 1, 3, 2, 4] });
-    let vAll = g.op('Transpose', [vh], { perm: [0, 1, 3, 2, 4] });
+    const grouped = (x: string) => g.op('Unsqueeze', [x, g.int64([3])]); // the group axis G = 1: broadcast over a group's query heads
+    const queryBias = attnLast ? last(bias, 3) : bias;
+    const vs = g.op('Transpose', [vh], { perm: [0, 1, 3, 2, 4] }); // [P, B, KV, T, D]
+    let context: string; // [P, B, KV, G, Tq, D]
     if (decode) {
-      const past = (kind: 'k' | 'v') => g.input(`past_${kind}_${p.index}`, [samples, 'batch', kvHeads, 'past', c.headDim]);
-      kAll = g.op('Concat', [past('k'), kAll], { axis: 3 });
-      vAll = g.op('Concat', [past('v'), vAll], { axis: 3 });
-      g.output(kAll, `present_k_${p.index}`, [samples, 'batch', kvHeads, 'total', c.headDim]);
-      g.output(vAll, `present_v_${p.index}`, [samples, 'batch', kvHeads, 'total', c.headDim]);
+      // The cache stays where the caller keeps it (past_*: read in place, never copied into a
+      // longer tensor); the new positions come back alone (new_*), for the caller to append.
+      // Keys as the cache keeps them, [P, B, KV, T, D]: the scores are K q^T (the queries
+      // transposed, not the cache), over the cached keys and the new ones, joined for one
+      // softmax that is split again for the two value products.
+      const ks = g.op('Transpose', [kh], { perm: [0, 1, 3, 2, 4] });
+      const pastK = g.input(`past_k_${p.index}`, [samples, 'batch', kvHeads, 'past', c.headDim]);
+      const pastV = g.input(`past_v_${p.index}`, [samples, 'batch', kvHeads, 'past', c.headDim]);
+      g.output(ks, `new_k_${p.index}`, [samples, 'batch', kvHeads, 'seq', c.headDim]);
+      g.output(vs, `new_v_${p.index}`, [samples, 'batch', kvHeads, 'seq', c.headDim]);
+      const qT = g.op('Transpose', [qh], { perm: [0, 1, 2, 3, 5, 4] }); // [P, B, KV, G, D, Tq]
+      const scoresT = g.op('Concat', [g.op('MatMul', [grouped(pastK), qT]), g.op('MatMul', [grouped(ks), qT])], { axis: -2 });
+      const scores = g.op('Transpose', [scoresT], { perm: [0, 1, 2, 3, 5, 4] }); // [P, B, KV, G, Tq, past + T]
+      const probs = g.op('Softmax', [g.op('Add', [scores, queryBias])], { axis: -1 });
+      const pastLength = g.op('Slice', [g.op('Shape', [pastK]), g.int64([3]), g.int64([4])]);
+      const pastProbs = g.op('Slice', [probs, g.int64([0]), pastLength, g.int64([-1])]);
+      const newProbs = g.op('Slice', [probs, pastLength, g.int64([INT64_MAX]), g.int64([-1])]);
+      context = g.op('Add', [g.op('MatMul', [pastProbs, grouped(pastV)]), g.op('MatMul', [newProbs, grouped(vs)])]);
+    } else {
+      const kT = g.op('Transpose', [kh], { perm: [0, 1, 3, 4, 2] }); // [P, B, KV, D, T]
+      const probs = g.op('Softmax', [g.op('Add', [g.op('MatMul', [qh, grouped(kT)]), queryBias])], { axis: -1 });
+      context = g.op('MatMul', [probs, grouped(vs)]);
     }
-    const kT = g.op('Unsqueeze', [g.op('Transpose', [kAll], { perm: [0, 1, 2, 4, 3] }), g.int64([3])]); // [P, B, KV, 1, D, T]
-    const vT = g.op('Unsqueeze', [vAll, g.int64([3])]); // [P, B, KV, 1, T, D]
-    const scores = g.op('Add', [g.op('MatMul', [qh, kT]), attnLast ? last(bias, 3) : bias]);
-    const probs = g.op('Softmax', [scores], { axis: -1 });
-    const attn = g.op('Reshape', [
-      g.op('Transpose', [g.op('MatMul', [probs, vT])], { perm: [0, 1, 4, 2, 3, 5] }),
-      shape([-1, 'B', tq, c.numHeads * c.headDim]),
-    ]);
+    const attn = g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 1, 4, 2, 3, 5] }), shape([-1, 'B', tq, c.numHeads * c.headDim])]);
     let h1 = g.op('Add', [attnLast ? last(h, 2) : h, linear(attn, p.o, ['B', tq])]);
     if (mlpLast && !attnLast) h1 = last(h1, 2);
     const tm: Dim = mlpLast ? 1 : 'T';
@@ -241,7 +253,15 @@ export function buildDecoderGraph(config: CausalLmConfig, weights: ModelWeights,
     const lastHidden = g.op('Reshape', [hidden, shape([-1, 'B', c.hiddenSize])]);
     const logits = linear(lastHidden, head, ['B']); // [P, B, V]
     const full = g.op('Expand', [logits, g.op('Concat', [g.op('Shape', [sampleAxis]), g.int64([1, 1])], { axis: 0 })]);
-    g.output(g.op('Transpose', [full], { perm: [1, 0, 2] }), 'logits', ['batch', samples, c.vocabSize]);
+    const out = g.op('Transpose', [full], { perm: [1, 0, 2] });
+    g.output(out, 'logits', ['batch', samples, c.vocabSize]);
+    // log sum exp of each row (the NLL's normaliser), here instead of on the host between steps:
+    // max + log sum exp(x - max) in vectorised element-wise ops (ReduceLogSumExp's kernel takes
+    // ~8x as long for 40 rows of 32k).
+    const max = g.op('ReduceMax', [out, g.int64([-1])], { keepdims: 1 });
+    const sum = g.op('ReduceSum', [g.op('Exp', [g.op('Sub', [out, max])]), g.int64([-1])], { keepdims: 1 });
+    const lse = g.op('Add', [g.op('Log', [sum]), max]);
+    g.output(g.op('Squeeze', [lse, g.int64([-1])]), 'logsumexp', ['batch', samples]);
   } else {
     // [P, B, 1, H] -> [P, B, H]; the frozen head for the answer columns only, then the adapter's delta at those columns.
     const lastHidden = g.op('Reshape', [hidden, shape([-1, 'B', c.hiddenSize])]);

@@ -12,6 +12,7 @@ import { maskPositions } from '../encode';
 import { writeRopeRow } from '../rope';
 import type { ModelWeights } from '../weights';
 import { buildDecoderGraph, type DecoderGraph, type DecoderGraphOutput } from './decoder-graph';
+import { HostKvCache, KvBufferPool } from './host-kv-cache';
 
 /** Rows (samples x batch x seq) one onnxruntime run may carry: the knob between peak memory and speed. */
 export const ORT_ROWS_ENV = 'BAYES_PEFT_ORT_ROWS';
@@ -26,9 +27,6 @@ interface RunBase {
   /** Sample s's context (samples may share one stream: they then draw from it in turn). */
   readonly sampleContext: SampleContext;
 }
-
-/** Keys and values of every layer on the host, [S, B, KV, T, D] each, between decoding steps. */
-export type HostKvCache = { readonly k: { data: Float32Array; dims: readonly number[] }; readonly v: { data: Float32Array; dims: readonly number[] } }[];
 
 export type OnnxRunOptions = (RunBase & { readonly output: 'columns'; readonly columns: readonly number[] }) | (RunBase & { readonly output: 'all' });
 
@@ -48,6 +46,8 @@ function weightFeeds(graph: DecoderGraph): Record<string, OnnxFeed> {
 
 export class OnnxDecoder {
   private readonly graphs = new Map<string, Promise<{ graph: DecoderGraph; session: OnnxSession }>>();
+  /** Cache buffers of finished decodings, for the next (see HostKvCache). */
+  private readonly kvPool = new KvBufferPool();
   /** Set once the first session exists: which provider and how many threads. */
   description: string | null = null;
 
@@ -108,19 +108,19 @@ export class OnnxDecoder {
 
   /**
    * One step of incremental decoding of `ids` [S][B][Tn] (one sequence per weight sample) at
-   * RoPE `positions` [B][Tn], attending over the cache and themselves under `mask` [B][total]
-   * (1 = a real key; positions and mask are the same for every sample). Adapters draw sample s's
-   * inputs from `sampleContext(s)`. Returns the last position's
-   * logits [B, S, V] and the cache extended by the new positions, [S, B, KV, total, D] per
-   * layer (host arrays; onnxruntime reads them in place on the next step).
+   * RoPE `positions` [B][Tn], attending over `cache` and themselves under `mask` [B][length + Tn]
+   * (1 = a real token, the new positions last; positions and mask are the same for every
+   * sample). Adapters draw sample s's inputs from `sampleContext(s)`. Returns the last
+   * position's logits [B, S, V] and their log-sum-exp [B, S]; the new keys and values are
+   * written into `cache`.
    */
   async decodeStep(
     ids: readonly (readonly (readonly number[])[])[],
     positions: readonly (readonly number[])[],
     mask: readonly (readonly number[])[],
-    past: HostKvCache | null,
+    cache: HostKvCache,
     options: { readonly sampleContext: SampleContext },
-  ): Promise<{ logits: Float32Array; cache: HostKvCache }> {
+  ): Promise<{ logits: Float32Array; logSumExp: Float32Array }> {
     const reason = this.unavailable();
     if (reason) throw new Error(`onnxruntime decoding: ${reason}`);
     const { graph, session } = await this.session('decode');
@@ -128,27 +128,34 @@ export class OnnxDecoder {
     const b = ids[0].length;
     const tn = ids[0][0].length;
     const c = this.config;
-    const d = c.headDim;
     const feeds: Record<string, OnnxFeed> = {
       input_ids: { data: Int32Array.from(ids.flat(2)), dims: [samples, b, tn] },
       ...this.ropeFeeds(positions),
-      bias: { data: hostBiasValues(mask, tn, c.slidingWindow), dims: [b, 1, 1, tn, mask[0].length] },
+      bias: cache.bias(mask, tn, c.slidingWindow),
       sample_axis: { data: new Float32Array(samples), dims: [samples] },
       ...this.adapterFeeds(graph, 0, samples, [b, tn], { samples, ...options }),
     };
-    const empty = { data: new Float32Array(0), dims: [samples, b, c.numKeyValueHeads, 0, d] };
     for (let l = 0; l < c.numLayers; l++) {
-      feeds[`past_k_${l}`] = past ? past[l].k : empty;
-      feeds[`past_v_${l}`] = past ? past[l].v : empty;
+      const past = cache.feeds(l);
+      feeds[`past_k_${l}`] = past.k;
+      feeds[`past_v_${l}`] = past.v;
     }
     Object.assign(feeds, weightFeeds(graph));
     const out = await session.run(feeds);
-    const cache: HostKvCache = Array.from({ length: c.numLayers }, (_, l) => ({ k: out[`present_k_${l}`], v: out[`present_v_${l}`] }));
-    return { logits: out.logits.data, cache };
+    for (let l = 0; l < c.numLayers; l++) cache.write(l, out[`new_k_${l}`].data, out[`new_v_${l}`].data, tn);
+    cache.advance(tn);
+    return { logits: out.logits.data, logSumExp: out.logsumexp.data };
+  }
+
+  /** An empty cache for a decoding of `samples` x `rows` sequences of up to `capacity` positions; release() it after. */
+  kvCache(samples: number, rows: number, capacity: number): HostKvCache {
+    const c = this.config;
+    return new HostKvCache({ layers: c.numLayers, samples, rows, kvHeads: c.numKeyValueHeads, headDim: c.headDim, capacity }, this.kvPool);
   }
 
   /** Frees every session. */
   async dispose(): Promise<void> {
+    this.kvPool.clear();
     const all = [...this.graphs.values()];
     this.graphs.clear();
     for (const p of all) await (await p).session.dispose().catch(() => undefined);
