@@ -23,6 +23,20 @@ export interface JudgeVerdict {
   readonly detail?: string;
 }
 
+/** Does `premise` entail `hypothesis`? One direction of a comparison between two answers. */
+export interface EntailmentPair {
+  readonly premise: string;
+  readonly hypothesis: string;
+  /** The question both answer; a judge may condition on it (the semantic-entropy code prepends it). */
+  readonly question?: string;
+}
+
+/** A comparer's class probabilities for one pair (each in [0, 1]). */
+export interface EntailmentScores {
+  readonly entailment: number;
+  readonly contradiction: number;
+}
+
 /**
  * Scores candidate answers against references for open-ended QA: string match, an NLI model, an
  * LLM judge. Batched and asynchronous so a model-backed judge can run many items per forward;
@@ -33,6 +47,12 @@ export interface Judge {
   /** Short name for logs and results.json (`string-match`). */
   readonly name: string;
   judge(items: readonly JudgeItem[]): Promise<JudgeVerdict[]>;
+  /**
+   * Optional: the entailment and contradiction probabilities of each pair, in order, for
+   * clustering sampled answers by meaning (semantic uncertainty). An NLI judge has it; string
+   * matching does not.
+   */
+  entailment?(pairs: readonly EntailmentPair[]): Promise<EntailmentScores[]>;
   /** Frees what the judge holds (a model); called once when the run is done with it. */
   dispose?(): void | Promise<void>;
 }
