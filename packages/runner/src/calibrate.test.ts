@@ -1,25 +1,14 @@
 import { tf } from '@bayes-peft/tensor';
-import type { Backbone, CalibrationContext, CalibrationResult, EncodedBatch, McqBatch, McqExample, Wrapper } from '@bayes-peft/core';
+import type { CalibrationContext, CalibrationResult, McqBatch, McqExample, Wrapper } from '@bayes-peft/core';
 import { anchorBatches, calibrateWrapper } from './calibrate';
+import { charBackbone } from './char-backbone.test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
   await tf.ready();
 });
 
-/** Just enough of a Backbone for makeMcqBatch: one token per character. */
-const backbone = {
-  encode(texts: readonly string[]): EncodedBatch {
-    const T = Math.max(...texts.map((t) => t.length));
-    return {
-      ids: texts.map((t) => [...new Array<number>(T - t.length).fill(0), ...[...t].map((c) => c.charCodeAt(0))]),
-      mask: texts.map((t) => [...new Array<number>(T - t.length).fill(0), ...new Array<number>(t.length).fill(1)]),
-    };
-  },
-  toTensors(b: EncodedBatch) {
-    return { inputIds: tf.tensor2d(b.ids, undefined, 'int32'), attentionMask: tf.tensor2d(b.mask, undefined, 'int32') };
-  },
-} as unknown as Backbone;
+const backbone = charBackbone;
 
 const examples: McqExample[] = Array.from({ length: 7 }, (_, i) => ({ id: `a${i}`, prompt: 'x'.repeat(i + 1), label: i % 2 }));
 

@@ -1,25 +1,14 @@
 import { tf } from '@bayes-peft/tensor';
-import type { Backbone, EncodedBatch, McqBatch, McqExample, Wrapper } from '@bayes-peft/core';
+import type { McqBatch, McqExample, Wrapper } from '@bayes-peft/core';
 import { evaluateMcq } from './evaluate';
+import { charBackbone } from './char-backbone.test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
   await tf.ready();
 });
 
-/** Just enough of a Backbone for makeMcqBatch: one token per character. */
-const backbone = {
-  encode(texts: readonly string[]): EncodedBatch {
-    const T = Math.max(...texts.map((t) => t.length));
-    return {
-      ids: texts.map((t) => [...new Array<number>(T - t.length).fill(0), ...[...t].map((c) => c.charCodeAt(0))]),
-      mask: texts.map((t) => [...new Array<number>(T - t.length).fill(0), ...new Array<number>(t.length).fill(1)]),
-    };
-  },
-  toTensors(b: EncodedBatch) {
-    return { inputIds: tf.tensor2d(b.ids, undefined, 'int32'), attentionMask: tf.tensor2d(b.mask, undefined, 'int32') };
-  },
-} as unknown as Backbone;
+const backbone = charBackbone;
 
 const examples: McqExample[] = ['e0', 'e1', 'e2', 'e3', 'e4'].map((id, i) => ({ id, prompt: 'x'.repeat(i + 1), label: i % 2 }));
 

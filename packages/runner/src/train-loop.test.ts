@@ -1,26 +1,15 @@
 import { tf } from '@bayes-peft/tensor';
-import { Rng, type AnswerBatch, type Backbone, type EncodedBatch, type McqExample, type TrainBatch, type TrainingPlan, type Wrapper } from '@bayes-peft/core';
+import { Rng, type AnswerBatch, type McqExample, type TrainBatch, type TrainingPlan, type Wrapper } from '@bayes-peft/core';
 import type { RunSpec } from './spec/schema';
 import { trainLoop } from './train-loop';
+import { charBackbone } from './char-backbone.test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
   await tf.ready();
 });
 
-/** Just enough of a Backbone for makeMcqBatch: one token per character. */
-const backbone = {
-  encode(texts: readonly string[]): EncodedBatch {
-    const T = Math.max(...texts.map((t) => t.length));
-    return {
-      ids: texts.map((t) => [...new Array<number>(T - t.length).fill(0), ...[...t].map((c) => c.charCodeAt(0))]),
-      mask: texts.map((t) => [...new Array<number>(T - t.length).fill(0), ...new Array<number>(t.length).fill(1)]),
-    };
-  },
-  toTensors(b: EncodedBatch) {
-    return { inputIds: tf.tensor2d(b.ids, undefined, 'int32'), attentionMask: tf.tensor2d(b.mask, undefined, 'int32') };
-  },
-} as unknown as Backbone;
+const backbone = charBackbone;
 
 const spec = { train: { shuffle: false, maxSeqLen: 16, logEvery: 1, evalEvery: 0, checkpointEvery: 0 } } as unknown as RunSpec;
 const plan = (totalSteps: number): TrainingPlan => ({
