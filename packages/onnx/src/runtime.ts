@@ -72,14 +72,25 @@ export class OnnxSession {
     readonly description: string,
   ) {}
 
-  static async create(model: Uint8Array, options: { threads?: number; name?: string } = {}): Promise<OnnxSession> {
+  /**
+   * `spin: false` stops the pool's threads from spinning after a run: for graphs run again and
+   * again with host work in between (a decoding step, then sampling on the host), where the
+   * spinning threads would take the cores that host work needs.
+   */
+  static async create(model: Uint8Array, options: { threads?: number; name?: string; spin?: boolean } = {}): Promise<OnnxSession> {
     const r = loadOnnxRuntime();
     if ('error' in r) throw new Error(r.error);
     const threads = options.threads ?? ortThreads();
     // No memory pattern: its per-shape allocation plans stay resident, and evaluation batches
     // come in many shapes (sequence lengths); on random-40M it added ~70 MiB of peak RSS for no
     // measurable speed. The arena stays on: without it glibc's allocator fragments (peak +800 MiB).
-    const base = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const, enableMemPattern: false };
+    const base = {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all' as const,
+      enableMemPattern: false,
+      ...(options.spin === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+    };
     let lastError: unknown;
     for (const provider of providers(r.ort)) {
       try {

@@ -39,9 +39,9 @@ export function pickToken(logits: Float32Array, temperature: number, topP: numbe
     probs[i] = Math.exp((logits[i] - max) / temperature);
     sum += probs[i];
   }
-  for (let i = 0; i < n; i++) probs[i] /= sum;
   if (topP >= 1) {
     // Every token, in id order: no ordering needed, and the mass is 1 by definition.
+    for (let i = 0; i < n; i++) probs[i] /= sum;
     const u = rng.next();
     let acc = 0;
     for (let i = 0; i < n; i++) {
@@ -50,7 +50,8 @@ export function pickToken(logits: Float32Array, temperature: number, topP: numbe
     }
     return n - 1;
   }
-  const kept = nucleus(probs, topP);
+  // Normalises probs (as probs[i] / sum) and finds the nucleus in the same pass.
+  const kept = nucleus(probs, sum, topP);
   const u = rng.next() * kept.mass;
   let acc = 0;
   for (let j = 0; j < kept.ids.length; j++) {

@@ -76,9 +76,9 @@ describe('top-p nucleus without a full sort', () => {
 
   it('keeps the most likely tokens until their mass reaches p, ties by lower id (hand-made row)', () => {
     // probs 0.4, 0.1, 0.2, 0.2, 0.1: most likely first, ties by id: 0, 2, 3, 1, 4.
-    const probs = Float64Array.from([0.4, 0.1, 0.2, 0.2, 0.1]);
+    // Weights as pickToken passes them (the largest exactly 1), normalised by their sum 2.5.
     const at = (p: number) => {
-      const k = nucleus(probs, p);
+      const k = nucleus(Float64Array.from([1, 0.25, 0.5, 0.5, 0.25]), 2.5, p);
       return { ids: [...k.ids], mass: k.mass };
     };
     expect(at(0.3)).toEqual({ ids: [0], mass: 0.4 });
@@ -89,12 +89,11 @@ describe('top-p nucleus without a full sort', () => {
     expect(at(0.999)).toEqual({ ids: [0, 2, 3, 1, 4], mass: 0.4 + 0.2 + 0.2 + 0.1 + 0.1 });
   });
 
-  it('handles probabilities spanning more octaves than it has buckets, and zeros', () => {
-    const probs = Float64Array.from([1e-30, 0, 0.5, 1e-25, 0.5 - 1e-25 - 1e-30]);
-    expect([...nucleus(probs, 0.9999999).ids]).toEqual([2, 4]);
-    expect([...nucleus(probs, 1 - 1e-17).ids]).toEqual([2, 4]);
-    const sum = probs.reduce((s, p) => s + p, 0);
-    expect(nucleus(probs, sum + 1).ids.length).toBe(5);
-    expect([...nucleus(probs, sum + 1).ids]).toEqual([2, 4, 3, 0, 1]);
+  it('handles weights spanning more octaves than it has buckets, and zeros', () => {
+    const weights = () => Float64Array.from([2e-30, 0, 1, 2e-25, 1 - 2e-25 - 2e-30]);
+    expect([...nucleus(weights(), 2, 0.9999999).ids]).toEqual([2, 4]);
+    expect([...nucleus(weights(), 2, 1 - 1e-17).ids]).toEqual([2, 4]);
+    // A threshold no mass reaches keeps every token, the least likely last.
+    expect([...nucleus(weights(), 2, 2).ids]).toEqual([2, 4, 3, 0, 1]);
   });
 });

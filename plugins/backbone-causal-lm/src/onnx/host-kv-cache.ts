@@ -114,6 +114,12 @@ export class HostKvCache {
     for (let h = 0; h < heads; h++) {
       const dst = (h * capacity + this.length) * headDim;
       const src = h * run;
+      if (run >= 512) {
+        // A prefill's runs: copied as blocks.
+        keys.set(newKeys.subarray(src, src + run), dst);
+        values.set(newValues.subarray(src, src + run), dst);
+        continue;
+      }
       for (let j = 0; j < run; j++) {
         keys[dst + j] = newKeys[src + j];
         values[dst + j] = newValues[src + j];

@@ -171,7 +171,9 @@ export class OnnxDecoder {
     if (!entry) {
       entry = (async () => {
         const graph = buildDecoderGraph(this.config, this.weights, output);
-        const session = await OnnxSession.create(graph.bytes, { name: `the ${this.config.modelType} decoder graph` });
+        // Decoding runs the graph once per token with sampling on the host in between: no spinning
+        // (the same speed on random-40M, 20% less CPU time, and the host's sampling keeps its core).
+        const session = await OnnxSession.create(graph.bytes, { name: `the ${this.config.modelType} decoder graph`, spin: output !== 'decode' });
         this.description = session.description;
         return { graph, session };
       })();
