@@ -1,15 +1,17 @@
 // `pnpm bench`: one child process per model (so peak RSS is per model), a table or JSON lines on
 // stdout, progress on stderr. Exit 0 unless something is broken; speed never fails it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import type { EvalEngineChoice } from '@bayes-peft/core';
 import type { BenchResult } from './harness';
+import type { GenerationLine } from './generation';
 
 /** eval.engine's values (core's EVAL_ENGINES; not imported: the parent never loads the engine). */
 const EVAL_ENGINES: readonly EvalEngineChoice[] = ['auto', 'tfjs', 'onnxruntime'];
-import { DEFAULT_MODELS, MODELS, defaultCacheDir, defaultShape, isModelName, locateModel, type ModelName } from './models';
-import { formatTables } from './table';
+import { DEFAULT_MODELS, MODELS, defaultCacheDir, defaultGenBatches, defaultShape, isModelName, locateModel, type ModelName } from './models';
+import { formatGenerationTable, formatTables } from './table';
 import { BACKEND_REQUESTS } from '@bayes-peft/tensor/backend-names';
 
 /** --backend's values (tensor's list, from the subpath that does not load an engine). */
@@ -19,7 +21,8 @@ export const USAGE = `usage: pnpm bench [options]
 
 Times BLoB (LoRA r 8, alpha 16 on q_proj, v_proj, lm_head) on seeded random prompts, batch 4,
 sequence 128 (random-1b: batch 1, sequence 64): ms per training step, evaluation examples/s
-with 10 weight samples, peak RSS. Each model runs in its own child process. random-1b is a
+with 10 weight samples, peak RSS; then a generation line: tokens/s of BLoB generating 10 weight
+samples per question, on the run's engine and on TensorFlow.js, and the ratio to PyTorch's. Each model runs in its own child process. random-1b is a
 seeded random model of Llama-3.2-1B's exact shapes (BF16, one 2.47 GB file, made once in the
 cache directory).
 
@@ -36,6 +39,15 @@ options:
                       loads, unless $BAYES_PEFT_EVAL_ENGINE=tfjs; its threads from
                       $BAYES_PEFT_ORT_THREADS, else every core)
   --seed N            seed of the prompts and of BLoB's random draws (default 0)
+  --gen-batches N     timed generate calls of the generation line, median reported (default 2;
+                      random-1b 0; 0 skips the line): BLoB (q_proj, v_proj) generating 4 questions
+                      x 10 weight samples, prompts of 64 tokens, 32 new tokens, temperature 0.7,
+                      top-p 0.9
+  --gen-warmup N      untimed generate calls first (default 1)
+  --gen-engines a,b   engines of the generation line, its figures from the first (default
+                      auto,tfjs: the one a run picks, then TensorFlow.js)
+  --pytorch           measure PyTorch's generation figure now (tooling/bench/python/gen_bench.py;
+                      needs torch: apt-get install python3-torch) instead of the recorded one
   --profile [K]       also profile one training step and one evaluation batch (tf.profile) and list
                       their top K kernels (default 12)
   --cache-dir DIR     where the random models are made (default: $BAYES_PEFT_CACHE/bench or
@@ -55,6 +67,11 @@ export interface CliArgs {
   backend: (typeof BACKEND_CHOICES)[number];
   engine: EvalEngineChoice;
   seed: number;
+  /** Null: the model's default (defaultGenBatches). */
+  genBatches: number | null;
+  genWarmup: number;
+  genEngines: EvalEngineChoice[];
+  pytorch: boolean;
   profileTop: number;
   cacheDir: string | null;
   json: boolean;
@@ -79,6 +96,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     backend: 'auto',
     engine: 'auto',
     seed: 0,
+    genBatches: null,
+    genWarmup: 1,
+    genEngines: ['auto', 'tfjs'],
+    pytorch: false,
     profileTop: 0,
     cacheDir: null,
     json: false,
@@ -112,6 +133,22 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--json':
         a.json = true;
         break;
+      case '--pytorch':
+        a.pytorch = true;
+        break;
+      case '--gen-batches':
+        a.genBatches = int(flag, value(), 0);
+        break;
+      case '--gen-warmup':
+        a.genWarmup = int(flag, value(), 0);
+        break;
+      case '--gen-engines': {
+        const names = value().split(',').map((x) => x.trim()).filter(Boolean);
+        const bad = names.find((n) => !(EVAL_ENGINES as readonly string[]).includes(n));
+        if (names.length === 0 || bad !== undefined) throw new ArgError(`--gen-engines takes engines among ${EVAL_ENGINES.join(', ')}, got '${bad ?? ''}'`);
+        a.genEngines = names as EvalEngineChoice[];
+        break;
+      }
       case '--models': {
         const names = value().split(',').map((s) => s.trim()).filter(Boolean);
         if (names.length === 0) throw new ArgError('--models needs at least one model');
@@ -179,6 +216,8 @@ function childArgs(a: CliArgs, name: ModelName, dir: string): string[] {
   const shape = defaultShape(name);
   out.push('--eval-batches', String(a.evalBatches), '--eval-warmup', String(a.evalWarmup), '--batch', String(a.batch ?? shape.batch), '--seq', String(a.seq ?? shape.seq));
   out.push('--backend', a.backend, '--engine', a.engine, '--seed', String(a.seed));
+  out.push('--gen-batches', String(a.genBatches ?? defaultGenBatches(name)), '--gen-warmup', String(a.genWarmup), '--gen-engines', a.genEngines.join(','));
+  if (a.pytorch) out.push('--pytorch');
   if (a.profileTop > 0) out.push('--profile', String(a.profileTop));
   return out;
 }
@@ -234,12 +273,44 @@ async function runChild(args: CliArgs, name: ModelName): Promise<number> {
     log: { info: err, warn: (m: string) => err(`warning: ${m}`), debug: () => undefined },
   });
   process.stdout.write(`${jsonLine(result)}\n`);
+  const genBatches = args.genBatches ?? defaultGenBatches(name);
+  if (genBatches > 0) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const gen = require('./generation') as typeof import('./generation');
+    const log = { info: err, warn: (m: string) => err(`warning: ${m}`), debug: () => undefined };
+    // The engine a run picks first (--engine), then the others asked for.
+    const engines = [args.engine, ...args.genEngines.filter((e) => e !== args.engine && e !== 'auto')];
+    const results = await gen.benchGeneration({ model: name, dir, engines, backend: args.backend, repeats: genBatches, warmup: args.genWarmup, seed: args.seed, log });
+    const pytorch = args.pytorch ? measurePytorch(dir) : gen.PYTORCH_GENERATION[name];
+    process.stdout.write(`${JSON.stringify(gen.generationLine(name, results, {}, pytorch))}\n`);
+  }
   return 0;
+}
+
+/** PyTorch's generation figure measured now (tooling/bench/python/gen_bench.py, 1 thread), or undefined with a line why not. */
+function measurePytorch(dir: string): { tokensPerS: number; note: string } | undefined {
+  const script = path.join(__dirname, '..', 'python', 'gen_bench.py');
+  const python = process.env.BAYES_PEFT_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  err(`pytorch: ${python} ${script} --model-dir ${dir} --threads 1`);
+  // OpenBLAS picks its own kernel (the machine may pin an older one for other tools' sake).
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const r = spawnSync(python, [script, '--model-dir', dir, '--threads', '1'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    const v = JSON.parse(last) as { gen_tokens_per_s_10_samples: number; engine: string; threads: number };
+    return { tokensPerS: v.gen_tokens_per_s_10_samples, note: `${v.engine}, ${v.threads} thread(s), gen_bench.py, measured now` };
+  } catch {
+    err(`pytorch: no figure (exit ${r.status}${r.error ? `, ${r.error.message}` : ''}); the generation line has no ratio`);
+    return undefined;
+  }
 }
 
 async function runParent(args: CliArgs, bin: string): Promise<number> {
   const cacheDir = path.resolve(args.cacheDir ?? defaultCacheDir());
   const results: BenchResult[] = [];
+  const generations: GenerationLine[] = [];
   const failures: string[] = [];
   for (const name of args.models) {
     let loc;
@@ -256,7 +327,9 @@ async function runParent(args: CliArgs, bin: string): Promise<number> {
     }
     err(`${name}: benchmarking ${loc.dir} in a child process`);
     const { code, lines } = await runChildProcess(bin, childArgs(args, name, loc.dir));
-    const parsed = lines.map(tryParse).filter((r): r is BenchResult => r !== null && r.model === name);
+    const own = lines.filter((l) => tryParse(l)?.model === name);
+    const parsed = own.map(tryParse).filter((r): r is BenchResult => r !== null && !('line' in r));
+    const gens = own.map(tryParse).filter((r): r is BenchResult & GenerationLine => r !== null && 'line' in r && (r as { line?: string }).line === 'generation');
     if (code !== 0 || parsed.length !== 1) {
       const why = code !== 0 ? `child exited with code ${code}` : `child printed ${parsed.length} result lines`;
       failures.push(`${name}: ${why}`);
@@ -264,9 +337,11 @@ async function runParent(args: CliArgs, bin: string): Promise<number> {
       continue;
     }
     results.push(parsed[0]);
-    if (args.json) process.stdout.write(`${lines.find((l) => tryParse(l)?.model === name)}\n`);
+    generations.push(...gens);
+    if (args.json) for (const l of own) process.stdout.write(`${l}\n`);
   }
   if (!args.json && results.length > 0) process.stdout.write(formatTables(results));
+  if (!args.json && generations.length > 0) process.stdout.write(`\n${formatGenerationTable(generations)}`);
   if (failures.length > 0) {
     err(`bench: ${failures.length} model${failures.length === 1 ? '' : 's'} failed: ${failures.join('; ')}`);
     return 1;

@@ -16,6 +16,14 @@ export function defaultShape(name: ModelName): { batch: number; seq: number } {
   return name === 'random-1b' ? { batch: 1, seq: 64 } : { batch: 4, seq: 128 };
 }
 
+/**
+ * Timed generate calls of a model's generation line when --gen-batches is not given: 2, and none
+ * for the 1B-shaped model (its decoding widens every BF16 layer per step: minutes per call).
+ */
+export function defaultGenBatches(name: ModelName): number {
+  return name === 'random-1b' ? 0 : 2;
+}
+
 export function isModelName(name: string): name is ModelName {
   return (MODELS as readonly string[]).includes(name);
 }

@@ -1,6 +1,7 @@
 // The human-readable output: the headline figures, then absolute timings and ratios, then (with
 // --profile) each model's top kernels.
 import type { BenchResult } from './harness';
+import type { GenerationLine } from './generation';
 import { formatCount } from './harness';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], rightAlignFrom = 1): string {
@@ -79,4 +80,28 @@ export function formatTables(results: readonly BenchResult[]): string {
     }
   }
   return `${parts.join('\n')}\n`;
+}
+
+/** The generation lines: every engine's figures, and the ratio to PyTorch's where there is one. */
+export function formatGenerationTable(lines: readonly GenerationLine[]): string {
+  const rows = lines.flatMap((l) =>
+    l.engines.map((e) => [
+      l.model,
+      e.engine,
+      sig(e.gen_tokens_per_s_10_samples),
+      fixed(e.gen_s_per_question, 2),
+      fixed(e.gen_prefill_s, 2),
+      fixed(e.gen_ms_per_decode_step, 0),
+      fixed(e.gen_cpu_s, 2),
+      l.pytorch_tokens_per_s === undefined ? '-' : sig(l.pytorch_tokens_per_s),
+      e.vs_pytorch === undefined ? '-' : `${fixed(e.vs_pytorch, 2)}x`,
+    ]),
+  );
+  const first = lines[0];
+  const notes = [
+    `generation: BLoB (LoRA r 8 on ${first.lora_targets.join(', ')}) generate(phase final): ${first.questions} questions x ${first.samples} weight samples (one draw per sequence), prompts of ${first.prompt_tokens} tokens, ${first.new_tokens} new tokens, temperature ${first.temperature}, top-p ${first.top_p};`,
+    'tokens/s counts every generated token of a call over its median wall time; prefill: the same call with 1 new token; cpu s: every thread of the process.',
+    ...lines.filter((l) => l.pytorch_note).map((l) => `${l.model}: PyTorch figure: ${l.pytorch_note}`),
+  ];
+  return `${table(['model', 'engine', 'gen tokens/s (10 samples)', 's/question', 'prefill s', 'ms/decode step', 'cpu s', 'PyTorch tokens/s', 'vs PyTorch'], rows, 2)}\n${notes.join('\n')}\n`;
 }
