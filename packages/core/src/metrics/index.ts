@@ -4,3 +4,4 @@ export * from './flip-ratio';
 export * from './generative';
 export * from './question-scores';
 export * from './ranking';
+export * from './semantic';
