@@ -10,7 +10,7 @@ import { PluginRegistry, type BuiltinPlugins, type ResolvedPlugin } from './regi
 import { Rng } from '@bayes-peft/core';
 import type { HubChoices, RunContext } from '@bayes-peft/core';
 import { loadSpecFile, toSpecIssue, type LoadedSpec, type ResolvedRun } from './spec/load';
-import type { RunSpec } from './spec/schema';
+import type { PluginRef, RunSpec } from './spec/schema';
 import { resolveAdapterDir } from './adapter-source';
 import { calibrateWrapper } from './calibrate';
 import { readCheckpoint, restoreCheckpoint, unresumableReason, writeCheckpoint } from './checkpoint';
@@ -21,6 +21,7 @@ import { RUN_FILES, RunFolder } from './run-folder';
 import { createRunSession, type RunSession } from './run-session';
 import { generationFingerprint } from './open-task';
 import { mcqTask, openTask, type RunTask } from './run-task';
+import { chooseComparer } from './semantic-comparer';
 import { trainingPlan, trainLoop } from './train-loop';
 
 export interface ExperimentOptions {
@@ -42,6 +43,8 @@ export interface RunPlugins {
   readonly wrapper: ResolvedPlugin & { options: Record<string, unknown> };
   /** The judge of open-ended answers (the spec's `scorer`); resolved for every run, used by open-ended ones. */
   readonly judge: ResolvedPlugin & { options: Record<string, unknown> };
+  /** The spec's `semantic.comparer` when it names a plugin (not 'scorer' or 'none'). */
+  readonly comparer?: ResolvedPlugin & { options: Record<string, unknown> };
 }
 
 export interface PlannedRun extends ResolvedRun {
@@ -70,11 +73,13 @@ export async function planExperiment(specFile: string, options: ExperimentOption
   const planned: PlannedRun[] = [];
   const ids = new Map<string, number>();
   for (const run of loaded.runs) {
-    const plugins = {
-      backbone: resolveWithOptions(registry, loaded, run, 'backbone', 'model'),
-      dataset: resolveWithOptions(registry, loaded, run, 'dataset', 'dataset'),
-      wrapper: resolveWithOptions(registry, loaded, run, 'wrapper', 'wrapper'),
-      judge: resolveWithOptions(registry, loaded, run, 'judge', 'scorer'),
+    const { comparer } = run.spec.semantic;
+    const plugins: RunPlugins = {
+      backbone: resolveWithOptions(registry, loaded, run.spec.model, 'backbone', ['model']),
+      dataset: resolveWithOptions(registry, loaded, run.spec.dataset, 'dataset', ['dataset']),
+      wrapper: resolveWithOptions(registry, loaded, run.spec.wrapper, 'wrapper', ['wrapper']),
+      judge: resolveWithOptions(registry, loaded, run.spec.scorer, 'judge', ['scorer']),
+      ...(typeof comparer === 'object' ? { comparer: resolveWithOptions(registry, loaded, comparer, 'judge', ['semantic', 'comparer']) } : {}),
     };
     checkTaskOptions(loaded, run, plugins.dataset.plugin);
     let id = `${plugins.wrapper.plugin.name}-${datasetLabel(plugins.dataset)}-seed${run.spec.seed}`;
@@ -106,11 +111,11 @@ function checkTaskOptions(loaded: LoadedSpec, run: ResolvedRun, dataset: Resolve
   if (issues.length) throw new SpecError(loaded.file, issues);
 }
 
-/** `generation:` or `scorer:` in a spec none of whose runs is open-ended would do nothing: refused. */
+/** `generation:`, `scorer:` or `semantic:` in a spec none of whose runs is open-ended would do nothing: refused. */
 function checkOpenOnlySections(loaded: LoadedSpec, runs: readonly PlannedRun[]): void {
   if (runs.some((r) => r.plugins.dataset.plugin.kind === 'dataset' && r.plugins.dataset.plugin.task === 'open')) return;
   const issues: SpecIssue[] = [];
-  for (const section of ['generation', 'scorer'] as const) {
+  for (const section of ['generation', 'scorer', 'semantic'] as const) {
     if (runs.some((r) => section in r.raw)) {
       issues.push({ path: section, message: `applies to open-ended datasets only; this spec's datasets are multiple-choice`, line: loaded.lineOf([section]) });
     }
@@ -127,20 +132,20 @@ export function datasetLabel(dataset: { plugin: { name: string }; options: Recor
   return dataset.plugin.name;
 }
 
-function resolveWithOptions(registry: PluginRegistry, loaded: LoadedSpec, run: ResolvedRun, kind: PluginKind, section: 'model' | 'dataset' | 'wrapper' | 'scorer') {
-  const ref = run.spec[section];
+/** A plugin reference at `yamlPath` of the spec, resolved and its options parsed by the plugin's schema (errors name the path and line). */
+function resolveWithOptions(registry: PluginRegistry, loaded: LoadedSpec, ref: PluginRef, kind: PluginKind, yamlPath: readonly string[]) {
   let resolved: ResolvedPlugin;
   try {
     resolved = registry.resolve(kind, ref.plugin, loaded.dir);
   } catch (e) {
     if (e instanceof UserError) {
-      throw new SpecError(loaded.file, [{ path: `${section}.plugin`, message: e.message, line: loaded.lineOf([section, 'plugin']) ?? loaded.lineOf([section]) }]);
+      throw new SpecError(loaded.file, [{ path: [...yamlPath, 'plugin'].join('.'), message: e.message, line: loaded.lineOf([...yamlPath, 'plugin']) ?? loaded.lineOf([...yamlPath]) }]);
     }
     throw e;
   }
   const parsed = resolved.plugin.options.safeParse(ref.options);
   if (!parsed.success) {
-    const issues: SpecIssue[] = parsed.error.issues.map((issue) => toSpecIssue(issue, ref.options, loaded.lineOf, [section, 'options']));
+    const issues: SpecIssue[] = parsed.error.issues.map((issue) => toSpecIssue(issue, ref.options, loaded.lineOf, [...yamlPath, 'options']));
     throw new SpecError(loaded.file, issues);
   }
   return { ...resolved, options: parsed.data as Record<string, unknown> };
@@ -191,7 +196,7 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
     const setup = await setUpRun(session, run, loaded.dir, models, rng, log, progress);
     const state: RunState = { ...setup, run, folder, rng, log, progress };
     const startStep = await resumeOrStartFolder(state, options.force === true);
-    await writeRunRecord(state, backend, [loaded.dir, process.cwd(), ...(options.searchPaths ?? [])]);
+    await writeRunRecord(state, backend, loaded.dir, [loaded.dir, process.cwd(), ...(options.searchPaths ?? [])]);
     await trainPhase(state, startStep, options.signal);
     const calibration = await calibratePhase(state);
     const metrics = await evaluatePhase(state);
@@ -277,7 +282,15 @@ async function setUpRun(session: RunSession, run: PlannedRun, specDir: string, m
     spec = { ...spec, train: { ...spec.train, steps: 0 } };
   }
   const taskArgs = { spec, backbone, wrapper, rng: rng.child('eval'), log, progress, needsTrain: spec.train.steps > 0, needsAnchor: !!wrapper.calibrate };
-  const task = (models.task = dataset.kind === 'mcq' ? await mcqTask(dataset, taskArgs) : await openTask(dataset, session.judge(), taskArgs));
+  const task = (models.task =
+    dataset.kind === 'mcq'
+      ? await mcqTask(dataset, taskArgs)
+      : await openTask(
+          dataset,
+          session.judge(),
+          chooseComparer({ spec: spec.semantic, explicit: 'semantic' in run.raw, scorer: session.judge(), comparer: () => session.comparer(), log }),
+          taskArgs,
+        ));
   wrapper.attach(backbone);
   if (spec.adapter) await wrapper.load(await resolveAdapterDir(spec.adapter, { specDir, hub: specHubChoices(spec, specDir), log }));
 
@@ -304,8 +317,12 @@ async function resumeOrStartFolder(state: RunState, force: boolean): Promise<num
   return resumeStep;
 }
 
-/** The run folder's record of what ran where: the resolved spec, and env.json (versions, backend, engine). */
-async function writeRunRecord(state: RunState, backend: BackendChoice, searchPaths: string[]): Promise<void> {
+/**
+ * The run folder's record of what ran where: the resolved spec, and env.json (versions, backend,
+ * engine, and the spec's folder, which relative paths in plugin options are read from: `bayes-peft
+ * rescore` makes the semantic comparer again from there).
+ */
+async function writeRunRecord(state: RunState, backend: BackendChoice, specDir: string, searchPaths: string[]): Promise<void> {
   const { run, folder } = state;
   const { plugins } = run;
   await folder.writeText(RUN_FILES.spec, resolvedSpecYaml(run));
@@ -313,10 +330,18 @@ async function writeRunRecord(state: RunState, backend: BackendChoice, searchPat
     backend: backend.name,
     backendReasons: backend.reasons,
     seed: state.spec.seed,
-    packages: ['@bayes-peft/core', '@bayes-peft/tensor', ...new Set([plugins.backbone, plugins.dataset, plugins.wrapper, ...(state.task.kind === 'open' ? [plugins.judge] : [])].map((p) => p.plugin.packageName ?? p.ref))],
+    packages: [
+      '@bayes-peft/core',
+      '@bayes-peft/tensor',
+      ...new Set(
+        [plugins.backbone, plugins.dataset, plugins.wrapper, ...(state.task.kind === 'open' ? [plugins.judge, ...(plugins.comparer ? [plugins.comparer] : [])] : [])].map(
+          (p) => p.plugin.packageName ?? p.ref,
+        ),
+      ),
+    ],
     searchPaths,
   });
-  await folder.writeJson(RUN_FILES.env, { ...env, evalEngine: state.evalEngine, run: run.id, assignment: run.assignment });
+  await folder.writeJson(RUN_FILES.env, { ...env, evalEngine: state.evalEngine, run: run.id, assignment: run.assignment, specDir });
 }
 
 /**
@@ -375,7 +400,7 @@ async function calibratePhase(state: RunState): Promise<CalibrationResult | null
 /** Evaluate: the final, weight-sampled evaluation on the test split; its metrics and every prediction are written. */
 async function evaluatePhase(state: RunState): Promise<Metrics> {
   const { folder, run } = state;
-  const metrics = await state.task.evaluateFinal(folder, generationFingerprint(resolvedSpecYaml(run, { scorer: false })));
+  const metrics = await state.task.evaluateFinal(folder, generationFingerprint(resolvedSpecYaml(run, { scoring: false })));
   await folder.appendJsonl(RUN_FILES.metrics, { phase: 'final', step: state.spec.train.steps, ...metrics });
   return metrics;
 }
@@ -458,15 +483,25 @@ async function resumeFromCheckpoint(wrapper: Wrapper, rng: Rng, folder: RunFolde
   return step;
 }
 
-/** The run's spec with every plugin's options as parsed (defaults filled); `scorer: false` leaves the scorer out. */
-function resolvedSpecYaml(run: PlannedRun, options: { scorer?: boolean } = {}): string {
-  const { scorer: _scorer, ...rest } = run.spec;
+/**
+ * The run's spec with every plugin's options as parsed (defaults filled); `scoring: false` leaves
+ * out what only reads the answers (the scorer and the semantic settings), for the fingerprint of
+ * the generations.
+ */
+function resolvedSpecYaml(run: PlannedRun, options: { scoring?: boolean } = {}): string {
+  const { scorer: _scorer, semantic, ...rest } = run.spec;
+  const comparer = run.plugins.comparer && typeof semantic.comparer === 'object' ? { plugin: semantic.comparer.plugin, options: run.plugins.comparer.options } : semantic.comparer;
   const spec = {
     ...rest,
     model: { plugin: run.spec.model.plugin, options: run.plugins.backbone.options },
     dataset: { plugin: run.spec.dataset.plugin, options: run.plugins.dataset.options },
     wrapper: { plugin: run.spec.wrapper.plugin, options: run.plugins.wrapper.options },
-    ...(options.scorer === false ? {} : { scorer: { plugin: run.spec.scorer.plugin, options: run.plugins.judge.options } }),
+    ...(options.scoring === false
+      ? {}
+      : {
+          scorer: { plugin: run.spec.scorer.plugin, options: run.plugins.judge.options },
+          semantic: { ...semantic, comparer },
+        }),
   };
   const header = Object.keys(run.assignment).length ? `# matrix run: ${JSON.stringify(run.assignment)}\n` : '';
   return header + stringify(spec);

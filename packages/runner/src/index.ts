@@ -22,3 +22,4 @@ export * from './summary-table';
 export * from './calibrate';
 export * from './eval-engine';
 export * from './checkpoint';
+export * from './rescore';

@@ -77,9 +77,70 @@ describe('openMetrics', () => {
     expect(m.prr).toBe(m.prr_seq_entropy_norm);
   });
 
+  it('without clusters the rows and metrics have no semantic keys', async () => {
+    const rows = await scoreQuestions(exactJudge(), questions, { tieRule: 'half', batchSize: 64 });
+    expect(Object.keys(rows[0].scores)).toEqual(['seq_entropy', 'seq_entropy_norm', 'max_seq_prob', 'incorrect_fraction']);
+    expect('semantic_ids' in rows[0]).toBe(false);
+    expect(Object.keys(openMetrics(rows, { tieRule: 'half', bins: 10 })).filter((k) => k.includes('semantic'))).toEqual([]);
+  });
+
   it('under the reference tie rule a tie is simply wrong', async () => {
     const rows = await scoreQuestions(exactJudge(), questions, { tieRule: 'wrong', batchSize: 64 });
     expect(rows[1].correct).toBe(0);
     expect(openMetrics(rows, { tieRule: 'wrong', bins: 10 }).acc).toBeCloseTo(1 / 3, 12);
+  });
+});
+
+describe('semantic scores in the rows and the metrics', () => {
+  // q1: {paris, paris}, {lyon}; q2: {four}, {5}; q3: {mars}, {venus}.
+  const clusters = [
+    { ids: [0, 0, 1], representatives: [0, 2] },
+    { ids: [0, 1], representatives: [0, 1] },
+    { ids: [0, 1], representatives: [0, 1] },
+  ];
+  const H = (ps: number[]) => -ps.reduce((h, p) => h + p * Math.log(p), 0);
+  const a = Math.exp(-0.5);
+  const b = Math.exp(-1);
+
+  it('per question: cluster ids, the largest cluster’s verdict, both entropies, sets and disagreement', async () => {
+    const [q1, q2, q3] = await scoreQuestions(exactJudge(), questions, { tieRule: 'half', batchSize: 64, clusters });
+    // Length-normalised likelihoods: q1 e^-0.5, e^-1, e^-1; q2 e^-0.5, e^-1; q3 e^-2, e^-3.
+    expect(q1.scores.semantic_entropy).toBeCloseTo(H([(a + b) / (a + 2 * b), b / (a + 2 * b)]), 12);
+    expect(q2.scores.semantic_entropy).toBeCloseTo(H([a / (a + b), b / (a + b)]), 12);
+    expect(q3.scores.semantic_entropy).toBeCloseTo(H([1 / (1 + b), b / (1 + b)]), 12);
+    expect(q1.scores.semantic_entropy_discrete).toBeCloseTo(H([2 / 3, 1 / 3]), 12);
+    expect(q2.scores.semantic_entropy_discrete).toBeCloseTo(Math.log(2), 12);
+    expect([q1, q2, q3].map((q) => q.scores.semantic_sets)).toEqual([2, 2, 2]);
+    expect(q1.scores.semantic_disagreement).toBeCloseTo(1 / 3, 12);
+    expect(q1.semantic_ids).toEqual([0, 0, 1]);
+    // The largest cluster's representative: paris (right); q2's tie goes to the first cluster, four (right); mars (wrong).
+    expect([q1, q2, q3].map((q) => q.semantic_correct)).toEqual([true, true, false]);
+  });
+
+  it('metrics: means, the largest cluster as the answer (acc, ECE, Brier of its share) and each score’s ranking', async () => {
+    const rows = await scoreQuestions(exactJudge(), questions, { tieRule: 'half', batchSize: 64, clusters });
+    const m = openMetrics(rows, { tieRule: 'half', bins: 10 });
+    expect(m.semantic_sets).toBe(2);
+    expect(m.semantic_entropy).toBeCloseTo((H([(a + b) / (a + 2 * b), b / (a + 2 * b)]) + H([a / (a + b), b / (a + b)]) + H([1 / (1 + b), b / (1 + b)])) / 3, 12);
+    expect(m.semantic_entropy_discrete).toBeCloseTo((H([2 / 3, 1 / 3]) + 2 * Math.log(2)) / 3, 12);
+    expect(m.semantic_acc).toBeCloseTo(2 / 3, 12);
+    // Shares 2/3 (bin 6, right: |1 - 2/3|), 1/2 and 1/2 (bin 5, one right one wrong: |0.5 - 0.5|).
+    expect(m.semantic_ece).toBeCloseTo((1 / 3) * (1 / 3), 12);
+    expect(m.semantic_brier).toBeCloseTo(((1 / 3) ** 2 + 0.25 + 0.25) / 3, 12);
+    // Wrong: q2 (tie) and q3. Disagreement 1/3 < 1/2, 1/2 ranks both first; equal set counts rank
+    // nothing; the likelihood weighting puts q3 (0.582) below q1 (0.587): one of two pairs misordered.
+    expect(m.auroc_semantic_disagreement).toBe(1);
+    expect(m.auroc_semantic_entropy_discrete).toBe(1);
+    expect(m.auroc_semantic_sets).toBe(0.5);
+    expect(m.auroc_semantic_entropy).toBe(0.5);
+    // The sequence scores and the headline are unchanged by the clusters.
+    const plain = openMetrics(await scoreQuestions(exactJudge(), questions, { tieRule: 'half', batchSize: 64 }), { tieRule: 'half', bins: 10 });
+    for (const [k, v] of Object.entries(plain)) expect(m[k]).toBe(v);
+  });
+
+  it('refuses rows of which only some have clusters', async () => {
+    const rows = await scoreQuestions(exactJudge(), questions, { tieRule: 'half', batchSize: 64, clusters });
+    const mixed = [rows[0], { ...rows[1], semantic_ids: undefined }];
+    expect(() => openMetrics(mixed, { tieRule: 'half', bins: 10 })).toThrow('1 of 2 questions have no semantic clusters');
   });
 });

@@ -1,4 +1,4 @@
-import type { Judge, JudgeItem, Metrics, SampledSequence, TieRule } from '@bayes-peft/core';
+import type { Judge, JudgeItem, Metrics, SampledSequence, SemanticClusters, TieRule } from '@bayes-peft/core';
 import {
   correctFraction,
   generativeMetrics,
@@ -11,6 +11,7 @@ import {
 } from '@bayes-peft/core';
 import type { GeneratedQuestion } from './open-generation';
 import type { Progress } from './progress';
+import { SEMANTIC_SCORES, semanticMetrics, semanticRowFields, type SemanticScore } from './semantic-scores';
 
 /** One answer with the judge's verdict: a sample of a predictions.jsonl row. */
 export interface ScoredAnswer {
@@ -44,13 +45,20 @@ export interface ScoredQuestion {
   readonly correct_fraction: number;
   /** The majority verdict under the run's tie rule: 1, 0 or 0.5 for a tie under 'half'. */
   readonly correct: number;
-  readonly scores: Readonly<Record<UncertaintyScore, number>>;
+  /** The sequence and judge scores always; the semantic ones when the run had a comparer. */
+  readonly scores: Readonly<Record<UncertaintyScore, number>> & Partial<Readonly<Record<SemanticScore, number>>>;
+  /** With a comparer: each sample's cluster by meaning (semantic-scores.ts). */
+  readonly semantic_ids?: readonly number[];
+  /** With a comparer: the verdict on the largest cluster's representative. */
+  readonly semantic_correct?: boolean;
 }
 
 export interface ScoreOptions {
   readonly tieRule: TieRule;
   /** Answers per `judge` call. */
   readonly batchSize: number;
+  /** Each question's answers clustered by meaning (open-semantic.ts), in the questions' order; none without a comparer. */
+  readonly clusters?: readonly SemanticClusters[];
   readonly progress?: Progress;
 }
 
@@ -79,8 +87,9 @@ export async function scoreQuestions(judge: Judge, questions: readonly Generated
   } finally {
     task?.stop();
   }
+  if (options.clusters && options.clusters.length !== questions.length) throw new Error(`${options.clusters.length} semantic clusterings for ${questions.length} questions`);
   let at = 0;
-  return questions.map((q) => {
+  return questions.map((q, qi) => {
     const samples = q.answers.map((a): ScoredAnswer => {
       const v = verdicts[at++];
       return {
@@ -93,13 +102,14 @@ export async function scoreQuestions(judge: Judge, questions: readonly Generated
         ...(v.detail === undefined ? {} : { detail: v.detail }),
       };
     });
-    return questionRow(q, samples, options.tieRule);
+    return questionRow(q, samples, options.tieRule, options.clusters?.[qi]);
   });
 }
 
-function questionRow(q: GeneratedQuestion, samples: readonly ScoredAnswer[], tieRule: TieRule): ScoredQuestion {
+function questionRow(q: GeneratedQuestion, samples: readonly ScoredAnswer[], tieRule: TieRule, clusters: SemanticClusters | undefined): ScoredQuestion {
   const correct = samples.map((s) => s.correct);
   const sequences: SampledSequence[] = samples.map((s) => ({ logLikelihood: -s.nll, length: Math.max(1, s.tokens) }));
+  const semantic = clusters ? semanticRowFields(clusters, samples) : undefined;
   return {
     id: q.id,
     question: q.question,
@@ -112,7 +122,9 @@ function questionRow(q: GeneratedQuestion, samples: readonly ScoredAnswer[], tie
       seq_entropy_norm: lengthNormalisedSequenceEntropy(sequences),
       max_seq_prob: maximumSequenceProbabilityScore(sequences),
       incorrect_fraction: incorrectFraction(correct),
+      ...semantic?.scores,
     },
+    ...(semantic ? { semantic_ids: semantic.semantic_ids, semantic_correct: semantic.semantic_correct } : {}),
   };
 }
 
@@ -122,7 +134,9 @@ function questionRow(q: GeneratedQuestion, samples: readonly ScoredAnswer[], tie
  * (core's generativeMetrics), and for each uncertainty score how well it ranks wrong answers above
  * right ones: `auroc_<score>`, `auprc_<score>`, `prr_<score>`, `aurc_<score>`. A question is
  * wrong for the ranking when its majority verdict is not right (a tie counts as wrong: ranking
- * needs a yes or no). `auroc` and `prr` without a suffix are the headline score's.
+ * needs a yes or no). `auroc` and `prr` without a suffix are the headline score's. Rows with
+ * semantic clusters add the semantic scores' rankings (against the same verdicts) and
+ * semanticMetrics' means and largest-cluster metrics.
  */
 export function openMetrics(rows: readonly ScoredQuestion[], options: { tieRule: TieRule; bins: number }): Metrics {
   const base = generativeMetrics(
@@ -131,14 +145,16 @@ export function openMetrics(rows: readonly ScoredQuestion[], options: { tieRule:
   );
   const metrics: Metrics = { ...base };
   const wrong = rows.map((r) => !(r.correct === 1));
-  for (const score of UNCERTAINTY_SCORES) {
+  const semantic = semanticMetrics(rows, options.bins);
+  const ranked: readonly (UncertaintyScore | SemanticScore)[] = Object.keys(semantic).length ? [...UNCERTAINTY_SCORES, ...SEMANTIC_SCORES] : UNCERTAINTY_SCORES;
+  for (const score of ranked) {
     const ranking = rankingMetrics(
-      rows.map((r) => r.scores[score]),
+      rows.map((r) => r.scores[score]!),
       wrong,
     );
     for (const [name, value] of Object.entries(ranking)) metrics[`${name}_${score}`] = value;
   }
   metrics.auroc = metrics[`auroc_${HEADLINE_SCORE}`];
   metrics.prr = metrics[`prr_${HEADLINE_SCORE}`];
-  return metrics;
+  return { ...metrics, ...semantic };
 }

@@ -19,6 +19,8 @@ export interface RunSessionOptions {
   readonly dataset?: SessionPlugin;
   readonly wrapper?: SessionPlugin;
   readonly judge?: SessionPlugin;
+  /** A second judge that compares answers for semantic uncertainty (the spec's `semantic.comparer`), when it names a plugin. */
+  readonly comparer?: SessionPlugin;
 }
 
 /** One run's container and what it was built from. */
@@ -31,6 +33,8 @@ export interface RunSession {
   dataset(): Dataset;
   wrapper(): Wrapper;
   judge(): Judge;
+  /** The `semantic.comparer` judge: made on first use, the same object after. */
+  comparer(): Judge;
   /** Drops the container's cached instances (the caller disposes the models it resolved). */
   close(): void;
 }
@@ -49,6 +53,7 @@ export function createRunSession(options: RunSessionOptions): RunSession {
   for (const p of [options.backbone, options.dataset, options.wrapper, options.judge]) {
     if (p) bindPlugin(container, p.plugin, p.options);
   }
+  if (options.comparer) bindPlugin(container, options.comparer.plugin, options.comparer.options, TOKENS.Comparer);
   const resolve = <T>(token: InjectionToken<T>, kind: string): T => {
     if (!container.isRegistered(token)) throw new Error(`this run session has no ${kind} plugin`);
     return container.resolve(token);
@@ -60,12 +65,13 @@ export function createRunSession(options: RunSessionOptions): RunSession {
     dataset: () => resolve(TOKENS.Dataset, 'dataset'),
     wrapper: () => resolve(TOKENS.Wrapper, 'wrapper'),
     judge: () => resolve(TOKENS.Judge, 'judge'),
+    comparer: () => resolve(TOKENS.Comparer, 'comparer'),
     close: () => container.clearInstances(),
   };
 }
 
-/** Binds a plugin's `create` to its contract's token: a caching factory, so a run makes one of each. */
-function bindPlugin(container: DependencyContainer, plugin: Plugin, options: unknown): void {
+/** Binds a plugin's `create` to its contract's token (a judge: `judgeToken`): a caching factory, so a run makes one of each. */
+function bindPlugin(container: DependencyContainer, plugin: Plugin, options: unknown, judgeToken: InjectionToken<Judge> = TOKENS.Judge): void {
   const run = (c: DependencyContainer) => c.resolve(TOKENS.RunContext);
   switch (plugin.kind) {
     case 'backbone':
@@ -83,7 +89,7 @@ function bindPlugin(container: DependencyContainer, plugin: Plugin, options: unk
       });
       return;
     case 'judge':
-      container.register(TOKENS.Judge, { useFactory: instanceCachingFactory((c) => plugin.create({ run: run(c), options }, options)) });
+      container.register(judgeToken, { useFactory: instanceCachingFactory((c) => plugin.create({ run: run(c), options }, options)) });
       return;
   }
 }

@@ -3,6 +3,7 @@ import { chatTemplateContext, UserError } from '@bayes-peft/core';
 import { makeAnswerBatch } from './answer-batch';
 import { evaluateMcq, predictionRow } from './evaluate';
 import { makeMcqBatch, targetTokenIds } from './mcq-batch';
+import type { SemanticSettings } from './open-semantic';
 import { evaluateOpenFinal, evaluateOpenIntermediate, type OpenEvaluationArgs } from './open-task';
 import type { Progress } from './progress';
 import { RUN_FILES, type RunFolder } from './run-folder';
@@ -78,9 +79,15 @@ export async function mcqTask(dataset: McqDataset, args: TaskArgs & { needsTrain
 
 /**
  * Open-ended QA: next-token NLL on the answer tokens in training; at evaluation S sampled answers
- * per question, scored by the run's judge (docs/run-spec.md, `generation` and `scorer`).
+ * per question, scored by the run's judge and, with a comparer, clustered by meaning
+ * (docs/run-spec.md, `generation`, `scorer` and `semantic`).
  */
-export async function openTask(dataset: OpenDataset, judge: Judge, args: TaskArgs & { needsTrain: boolean; needsAnchor: boolean }): Promise<RunTask> {
+export async function openTask(
+  dataset: OpenDataset,
+  judge: Judge,
+  semantic: SemanticSettings | undefined,
+  args: TaskArgs & { needsTrain: boolean; needsAnchor: boolean },
+): Promise<RunTask> {
   const { spec, backbone, wrapper } = args;
   const loadCtx = chatTemplateContext(backbone.tokenizer);
   const load = async (role: 'train' | 'test' | 'anchor') => dataset.load(role, loadCtx);
@@ -95,6 +102,7 @@ export async function openTask(dataset: OpenDataset, judge: Judge, args: TaskArg
     wrapper,
     backbone,
     judge,
+    ...(semantic ? { semantic } : {}),
     examples: test,
     generation: spec.generation,
     batchSize: spec.generation.batchSize ?? evalBatchSize(spec),
@@ -124,6 +132,7 @@ export async function openTask(dataset: OpenDataset, judge: Judge, args: TaskArg
     },
     close: async () => {
       await judge.dispose?.();
+      if (semantic && semantic.comparer !== judge) await semantic.comparer.dispose?.();
     },
   };
 }

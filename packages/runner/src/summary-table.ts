@@ -20,6 +20,12 @@ const OPEN_COLUMNS: Columns = [
   ['PRR', 'prr'],
 ];
 
+/** Open-ended runs with a comparer: the mean likelihood-weighted semantic entropy and how well it ranks wrong answers first. */
+const SEMANTIC_COLUMNS: Columns = [
+  ['SE', 'semantic_entropy'],
+  ['AUROC(SE)', 'auroc_semantic_entropy'],
+];
+
 /** Whether a run's metrics are open-ended ones (they rank answers: `auroc`). */
 function isOpen(run: RunSummary): boolean {
   return 'auroc' in run.metrics;
@@ -36,9 +42,13 @@ export function summaryTable(runs: readonly RunSummary[]): string {
   const tables: string[] = [];
   if (mcq.length) tables.push(table(mcq, MCQ_COLUMNS));
   if (open.length) {
-    tables.push(
-      `${table(open, OPEN_COLUMNS)}\nAUROC, PRR: how well the length-normalised sequence entropy of the sampled answers ranks wrong answers above right ones (results.json has every score's).`,
-    );
+    // The semantic columns only when some run clustered its answers (a string-match table stays as it was).
+    const semantic = open.some((r) => 'semantic_entropy' in r.metrics);
+    const notes = [
+      'AUROC, PRR: how well the length-normalised sequence entropy of the sampled answers ranks wrong answers above right ones (results.json has every score\'s).',
+      ...(semantic ? ['SE: mean semantic entropy (answers clustered by meaning, likelihood-weighted); AUROC(SE): how well it ranks wrong answers first.'] : []),
+    ];
+    tables.push(`${table(open, semantic ? [...OPEN_COLUMNS, ...SEMANTIC_COLUMNS] : OPEN_COLUMNS)}\n${notes.join('\n')}`);
   }
   return tables.join('\n\n');
 }

@@ -8,6 +8,8 @@ export const TOKENS = {
   Dataset: Symbol.for('bayes-peft.Dataset') as InjectionToken<Dataset>,
   Wrapper: Symbol.for('bayes-peft.Wrapper') as InjectionToken<Wrapper>,
   Judge: Symbol.for('bayes-peft.Judge') as InjectionToken<Judge>,
+  /** A second judge, the spec's `semantic.comparer`: compares answers with each other. */
+  Comparer: Symbol.for('bayes-peft.Comparer') as InjectionToken<Judge>,
   /** The run spec's `lora:` section, for the wrapper. */
   LoraConfig: Symbol.for('bayes-peft.LoraConfig') as InjectionToken<LoraConfig>,
 } as const;

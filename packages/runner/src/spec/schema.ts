@@ -76,6 +76,32 @@ export const GenerationSchema = z
   })
   .strict();
 
+/**
+ * Semantic uncertainty of open-ended answers: a question's sampled answers clustered by meaning
+ * with a comparer of two answers (a judge with `entailment`, e.g. an NLI model), for semantic
+ * entropy and its kin (docs/methods.md, 'Semantic uncertainty').
+ */
+export const SemanticSchema = z
+  .object({
+    comparer: z
+      .union([z.literal('scorer'), z.literal('none'), PluginRefSchema])
+      .default('scorer')
+      .describe(
+        "what compares two answers (default: scorer): 'scorer' = the run's scorer when it can (a scorer without entailment, such as string-match, skips semantic scores; written out, semantic: makes that an error), a judge plugin with entailment (name or { plugin, options }), or 'none'",
+      ),
+    strict: z
+      .boolean()
+      .default(true)
+      .describe('same meaning = entailment in both directions (entailment the most probable of the three classes); false: neither direction is contradiction'),
+    batchSize: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .describe("answer pairs per call of the comparer (de-duplicated by text first; each carries its question, which the comparer reads if its options say so, e.g. nli's conditionOnQuestion)"),
+  })
+  .strict();
+
 export const HubSchema = z
   .object({
     offline: z.boolean().optional().describe('use only the local cache (default: HF_HUB_OFFLINE / BAYES_PEFT_OFFLINE, else false)'),
@@ -117,9 +143,12 @@ export const RunSpecSchema = z
     eval: EvalSchema.default(EvalSchema.parse({})),
     generation: GenerationSchema.default(GenerationSchema.parse({})).describe('open-ended datasets only: answer generation and its metrics'),
     scorer: PluginRefSchema.default({ plugin: 'string-match', options: {} }).describe('open-ended datasets only: the judge plugin that scores answers against the references (default: string-match)'),
+    semantic: SemanticSchema.default(SemanticSchema.parse({})).describe('open-ended datasets only: clustering the sampled answers by meaning (semantic entropy)'),
   })
   .strict();
 
 export type RunSpec = z.output<typeof RunSpecSchema>;
 
 export type GenerationSpec = z.output<typeof GenerationSchema>;
+
+export type SemanticSpec = z.output<typeof SemanticSchema>;
