@@ -8,6 +8,11 @@ export interface JudgeItem {
   readonly references: readonly string[];
   /** The generated answer, as decoded. */
   readonly candidate: string;
+  /**
+   * The passage a reading-comprehension question is about, for judges that show it (the LLM
+   * judge's `Context:` line); absent for closed-book questions. The runner does not fill it yet.
+   */
+  readonly context?: string;
 }
 
 export interface JudgeVerdict {
