@@ -87,6 +87,9 @@ export function toSpecIssue(issue: z.core.$ZodIssue, root: unknown, lineOf: (p: 
     message = `${message.replace(/^Invalid (input|option): /, '').replace(/, received \w+$/, '')}; got ${value === undefined ? 'nothing' : JSON.stringify(value)}`;
   } else if (issue.code === 'unrecognized_keys') {
     message = `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  } else if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
+    // A discriminated union's key (a plugin's `backend: local | openai`) names no variant: its own message.
+    message = `${issue.message}; got ${value === undefined ? 'nothing' : JSON.stringify(value)}`;
   } else if (issue.code === 'invalid_union') {
     message = `expected a plugin name or { plugin, options }; got ${JSON.stringify(value)}`;
   }
