@@ -32,7 +32,10 @@ export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
     truthfulqa: '@bayes-peft/dataset-truthfulqa',
     'squad-v2': '@bayes-peft/dataset-squad-v2',
   },
-  judge: { 'string-match': '@bayes-peft/scorer-string-match' },
+  judge: {
+    'string-match': '@bayes-peft/scorer-string-match',
+    'llm-judge': '@bayes-peft/scorer-llm-judge',
+  },
 };
 
 /** The CLI's registry: the built-in short names, packages from the working directory, then from the CLI's own installation. */
