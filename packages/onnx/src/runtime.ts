@@ -58,6 +58,13 @@ function providers(ort: Ort): string[] {
   return cuda && env !== '0' && (cuda.bundled || env === '1') ? ['cuda', 'cpu'] : ['cpu'];
 }
 
+/** A session input: an adapter's feed, or int64 data (token ids and masks of Hugging Face ONNX exports). */
+export interface SessionFeed {
+  readonly data: OnnxFeed['data'] | BigInt64Array;
+  readonly dims: readonly number[];
+  readonly type?: OnnxFeed['type'];
+}
+
 export interface SessionOutput {
   readonly data: Float32Array;
   readonly dims: readonly number[];
@@ -104,11 +111,19 @@ export class OnnxSession {
     throw new Error(`onnxruntime could not load ${options.name ?? 'the graph'}: ${(lastError as Error).message}`);
   }
 
-  async run(feeds: Record<string, OnnxFeed>, outputs?: readonly string[]): Promise<Record<string, SessionOutput>> {
+  async run(feeds: Record<string, SessionFeed>, outputs?: readonly string[]): Promise<Record<string, SessionOutput>> {
     const inputs: Record<string, import('onnxruntime-node').Tensor> = {};
     for (const [name, feed] of Object.entries(feeds)) {
       const type =
-        feed.data instanceof Float32Array ? 'float32' : feed.data instanceof Int8Array ? 'int8' : feed.data instanceof Uint16Array ? (feed.type ?? 'uint16') : 'int32';
+        feed.data instanceof Float32Array
+          ? 'float32'
+          : feed.data instanceof Int8Array
+            ? 'int8'
+            : feed.data instanceof Uint16Array
+              ? (feed.type ?? 'uint16')
+              : feed.data instanceof BigInt64Array
+                ? 'int64'
+                : 'int32';
       inputs[name] = new this.ort.Tensor(type, feed.data as Float32Array, feed.dims as number[]);
     }
     const result = await (outputs ? this.session.run(inputs, outputs as string[]) : this.session.run(inputs));
@@ -119,6 +134,13 @@ export class OnnxSession {
 
   get inputNames(): readonly string[] {
     return this.session.inputNames;
+  }
+
+  /** Each tensor input's element type as the graph declares it (`int64`, `float32`, ...), by name. */
+  get inputTypes(): Readonly<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const m of this.session.inputMetadata) if (m.isTensor) out[m.name] = m.type;
+    return out;
   }
 
   async dispose(): Promise<void> {
