@@ -35,6 +35,7 @@ export const BUILTIN_PLUGINS: Record<PluginKind, Record<string, string>> = {
   judge: {
     'string-match': '@bayes-peft/scorer-string-match',
     'llm-judge': '@bayes-peft/scorer-llm-judge',
+    nli: '@bayes-peft/scorer-nli',
   },
 };
 

@@ -5,6 +5,7 @@ import { validateCommand } from './commands/validate';
 import { pluginsCommand } from './commands/plugins';
 import { logitsCommand } from './commands/logits';
 import { generateCommand } from './commands/generate';
+import { judgeCommand } from './commands/judge';
 import { optionsCommand } from './commands/options';
 import { newCommand } from './commands/new-wrapper';
 import { datasetCommand } from './commands/dataset';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(pluginsCommand());
   program.addCommand(logitsCommand());
   program.addCommand(generateCommand());
+  program.addCommand(judgeCommand());
   program.addCommand(optionsCommand());
   program.addCommand(newCommand());
   program.addCommand(datasetCommand());

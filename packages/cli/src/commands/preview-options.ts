@@ -78,7 +78,7 @@ export function parsePluginOptions(plugin: Plugin, options: Record<string, unkno
     const at = [...i.path, ...(i.code === 'unrecognized_keys' ? [i.keys.join(', ')] : [])].join('.');
     return `${at ? `${at}: ` : ''}${i.message}`;
   });
-  throw new UserError(`invalid options for dataset plugin '${plugin.name}' ${JSON.stringify(options)}: ${problems.join('; ')}`);
+  throw new UserError(`invalid options for ${plugin.kind} plugin '${plugin.name}' ${JSON.stringify(options)}: ${problems.join('; ')}`);
 }
 
 function setOption(target: Record<string, unknown>, pair: string): void {
