@@ -342,6 +342,8 @@ async function runParent(args: CliArgs, bin: string): Promise<number> {
   }
   if (!args.json && results.length > 0) process.stdout.write(formatTables(results));
   if (!args.json && generations.length > 0) process.stdout.write(`\n${formatGenerationTable(generations)}`);
+  // The NLI scorer's pairs per second on tiny-nli (nli.ts), in this process after the models.
+  if (!(await (require('./nli') as typeof import('./nli')).printNliBench(args.json, err))) failures.push('tiny-nli: the NLI line failed');
   if (failures.length > 0) {
     err(`bench: ${failures.length} model${failures.length === 1 ? '' : 's'} failed: ${failures.join('; ')}`);
     return 1;
