@@ -11,10 +11,11 @@ import { predictionsFileFor, rescoreRun } from './rescore';
 const EXACT = `module.exports = { default: { kind: 'judge', name: 'exact', version: '0.0.0', description: 'equal text',
   options: { safeParse: (v) => (v && v.strict === 'yes' ? { success: false, error: { issues: [{ path: ['strict'], message: 'not a boolean' }] } } : { success: true, data: v ?? {} }) },
   create: () => ({ name: 'exact', judge: async (items) => items.map((i) => { const c = i.references.includes(i.candidate); return { correct: c, confidence: c ? 1 : 0 }; }) }) } };\n`;
-// Same meaning = same first letter, case aside.
+// A judge that also compares: right when equal to a reference, same meaning = same first letter, case aside.
 const COMPARER = `module.exports = { default: { kind: 'judge', name: 'first-letter', version: '0.0.0', description: 'stub comparer',
   options: { safeParse: (v) => ({ success: true, data: v ?? {} }) },
-  create: () => ({ name: 'first-letter', judge: async () => [], entailment: async (pairs) => pairs.map((p) =>
+  create: () => ({ name: 'first-letter', judge: async (items) => items.map((i) => { const c = i.references.includes(i.candidate); return { correct: c, confidence: c ? 1 : 0 }; }),
+    entailment: async (pairs) => pairs.map((p) =>
     p.premise[0].toLowerCase() === p.hypothesis[0].toLowerCase() ? { entailment: 0.9, contradiction: 0.05 } : { entailment: 0.05, contradiction: 0.9 }) }) } };\n`;
 
 const answer = (text: string, nll: number) => ({ text, ids: [1, 2], nll, tokens: 2, finishedWithEos: true });
@@ -57,6 +58,25 @@ describe('rescoreRun', () => {
     expect(results.metrics.acc).toBe(0);
     expect(results).toMatchObject({ run: 'r', wrapper: 'blob', scorer: { name: 'exact' }, semantic: { comparer: 'first-letter', strict: true }, rescored: { questions: 2, predictions: 'predictions.exact.jsonl' } });
     expect(JSON.parse(await fs.readFile(path.join(run, 'results.json'), 'utf8'))).toEqual({ run: 'r', wrapper: 'blob', metrics: { n: 2 } });
+  });
+
+  it("semantic.comparer 'scorer': the run's own scorer when it compares (the run's clusters), else the new one when it does, else none", async () => {
+    const writeSpec = (scorer: string) => fs.writeFile(path.join(run, 'spec.resolved.yaml'), stringify({ seed: 2, scorer: { plugin: scorer, options: {} }, semantic: { comparer: 'scorer', strict: true } }));
+    const idsOf = async (file: string) => (await fs.readFile(file, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as ScoredQuestion).semantic_ids);
+    // The run was scored (and clustered) by the comparing judge, a relative path from the spec's folder.
+    await writeSpec('./comparer.js');
+    const exact = await rescoreRun(run, { scorer: path.join(dir, 'exact.js'), log: silentLogger, progress: false });
+    expect(await idsOf(exact.predictionsFile)).toEqual([[0, 0, 1], [0, 1]]);
+    // The run was scored by a judge that cannot compare: the new scorer compares.
+    await writeSpec('./exact.js');
+    const byNew = await rescoreRun(run, { scorer: path.join(dir, 'comparer.js'), log: silentLogger, progress: false });
+    expect(await idsOf(byNew.predictionsFile)).toEqual([[0, 0, 1], [0, 1]]);
+    // Neither compares: no semantic scores, said once.
+    await writeSpec('./exact.js');
+    const lines: string[] = [];
+    const none = await rescoreRun(run, { scorer: path.join(dir, 'exact.js'), log: { ...silentLogger, info: (m: string) => void lines.push(m) }, progress: false });
+    expect(await idsOf(none.predictionsFile)).toEqual([undefined, undefined]);
+    expect(lines.filter((l) => l.includes('semantic'))).toEqual(["  semantic uncertainty: skipped, the scorer 'exact' cannot compare two answers (semantic: { comparer: nli } adds it)"]);
   });
 
   it('writes where --out says, predictions next to it', async () => {

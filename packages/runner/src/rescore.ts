@@ -10,7 +10,7 @@ import { PluginRegistry, type BuiltinPlugins } from './registry';
 import { RUN_FILES, RunFolder } from './run-folder';
 import { chooseComparer } from './semantic-comparer';
 import { formatPath } from './spec/load';
-import { GenerationSchema, HubSchema, SemanticSchema } from './spec/schema';
+import { GenerationSchema, HubSchema, PluginRefSchema, SemanticSchema } from './spec/schema';
 
 export interface RescoreOptions {
   /** The judge plugin: a built-in short name, an npm package or a path. */
@@ -34,9 +34,10 @@ export interface RescoreResult {
 /**
  * Scores a finished (or scorer-failed) open-ended run's generations again with another scorer,
  * without the model: generations.jsonl is judged, clustered by meaning per the run's `semantic:`
- * settings (its comparer made again, relative paths from the spec's folder; 'scorer' now means the
- * new scorer, skipped when it cannot compare), and measured with the run's tie rule and bins. The
- * run's own files are never touched; the new ones are written atomically, results last.
+ * settings (its comparer made again, relative paths from the spec's folder; 'scorer' is the run's
+ * own scorer when it can compare, so the clusters stay the run's, else the new scorer when it can),
+ * and measured with the run's tie rule and bins. The run's own files are never touched; the new
+ * ones are written atomically, results last.
  */
 export async function rescoreRun(runDir: string, options: RescoreOptions): Promise<RescoreResult> {
   const log = options.log ?? consoleLogger;
@@ -70,15 +71,17 @@ export async function rescoreRun(runDir: string, options: RescoreOptions): Promi
   const made: Judge[] = [scorer.judge];
   const progress = new Progress(log, options.progress === false ? false : undefined);
   try {
+    // Every judge made here is disposed of at the end.
+    const track = (judge: Judge) => (made.push(judge), judge);
     const ref = semantic.comparer;
     const comparer = () => {
       if (typeof ref !== 'object') throw new Error('no comparer plugin');
-      const judge = makeJudge(registry, ref.plugin, ref.options, 'semantic.comparer.options', context(specDir)).judge;
-      made.push(judge);
-      return judge;
+      return track(makeJudge(registry, ref.plugin, ref.options, 'semantic.comparer.options', context(specDir)).judge);
     };
-    // Not explicit: 'scorer' now means the new scorer, which may not compare (semantic scores are then skipped).
-    const settings = chooseComparer({ spec: semantic, explicit: false, scorer: scorer.judge, comparer, log });
+    // 'scorer' is the run's own scorer when it can compare (the clusters stay the run's, whatever
+    // judges correctness now), else the new scorer when it can; neither: skipped, said once.
+    const runScorer = ref === 'scorer' ? runScorerOf(spec, (r, o) => track(makeJudge(registry, r, o, `${RUN_FILES.spec}: scorer.options`, context(specDir)).judge), log) : undefined;
+    const settings = chooseComparer({ spec: semantic, explicit: false, scorer: runScorer?.entailment ? runScorer : scorer.judge, comparer, log });
     const t0 = Date.now();
     const evaluation = await scoreGenerations(questions, { judge: scorer.judge, semantic: settings, generation, log, progress });
     const original = await readJson(folder.file(RUN_FILES.results));
@@ -102,6 +105,18 @@ export async function rescoreRun(runDir: string, options: RescoreOptions): Promi
   } finally {
     progress.close();
     for (const judge of new Set(made)) await judge.dispose?.();
+  }
+}
+
+/** The judge the run itself scored with (spec.resolved.yaml's `scorer`); undefined, said in the log, when it cannot be made again. */
+function runScorerOf(spec: Record<string, unknown>, make: (plugin: string, options: Record<string, unknown>) => Judge, log: Logger): Judge | undefined {
+  const ref = PluginRefSchema.safeParse(spec.scorer ?? 'string-match');
+  if (!ref.success) return undefined;
+  try {
+    return make(ref.data.plugin, ref.data.options);
+  } catch (e) {
+    log.info(`  the run's scorer '${ref.data.plugin}' cannot be made again to compare answers (${(e as Error).message})`);
+    return undefined;
   }
 }
 
