@@ -129,5 +129,28 @@ train: ${overrides.train ?? '{ steps: 2, batchSize: 4, maxSeqLen: 48 }'}
     it('generation settings on a multiple-choice spec', async () => {
       await expectClearFailure('mcq-generation', `${base({ model })}generation: { maxNewTokens: 20 }\n`, /line \d+: generation: applies to open-ended datasets only/);
     });
+
+    it('semantic settings on a multiple-choice spec', async () => {
+      await expectClearFailure('mcq-semantic', `${base({ model })}semantic: { strict: false }\n`, /line \d+: semantic: applies to open-ended datasets only/);
+    });
+
+    it('a semantic comparer that does not exist, or a bad strict', async () => {
+      await expectClearFailure('open-comparer', open('semantic: { comparer: { plugin: nosuch } }\n'), /line \d+: semantic\.comparer\.plugin: unknown judge plugin 'nosuch'/);
+      await expectClearFailure('open-strict', open('semantic: { strict: maybe }\n'), /line \d+: semantic\.strict: expected boolean; got "maybe"/);
+    });
+  });
+
+  it('rescore: a folder that is not a run, options that are not JSON, a run without generations', async () => {
+    const noRun = await runCli('rescore', dir, '--scorer', 'string-match');
+    expect(noRun.code).toBe(1);
+    expect(noRun.stderr).toBe(`error: ${dir} is not a run folder (no spec.resolved.yaml)\n`);
+    const notJson = await runCli('rescore', dir, '--scorer', 'string-match', '--options', '{mode: exact}');
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toMatch(/^error: --options: not JSON \(.*\): \{mode: exact\}\n$/);
+    const run = path.join(dir, 'rescore-run');
+    await fs.mkdir(run, { recursive: true });
+    await fs.writeFile(path.join(run, 'spec.resolved.yaml'), 'seed: 1\n');
+    const noGenerations = await runCli('rescore', run, '--scorer', 'string-match');
+    expect(noGenerations.stderr).toBe(`error: ${run} has no generations.jsonl (rescore needs an open-ended run)\n`);
   });
 });

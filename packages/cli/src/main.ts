@@ -9,6 +9,7 @@ import { judgeCommand } from './commands/judge';
 import { optionsCommand } from './commands/options';
 import { newCommand } from './commands/new-wrapper';
 import { datasetCommand } from './commands/dataset';
+import { rescoreCommand } from './commands/rescore';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   program.addCommand(optionsCommand());
   program.addCommand(newCommand());
   program.addCommand(datasetCommand());
+  program.addCommand(rescoreCommand());
   return program;
 }
 

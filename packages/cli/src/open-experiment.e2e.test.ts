@@ -1,20 +1,29 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
+  binaryBrierScore,
+  binaryCalibrationError,
+  clusterByMeaning,
+  discreteSemanticEntropy,
   generativeMetrics,
+  largestCluster,
+  largestClusterCorrect,
   incorrectFraction,
   lengthNormalisedSequenceEntropy,
   maximumSequenceProbabilityScore,
   rankingMetrics,
+  semanticEntropy,
+  semanticSetCount,
   sequenceEntropy,
   silentLogger,
   type Logger,
 } from '@bayes-peft/core';
 import { findShared } from '@bayes-peft/fixtures';
-import { runExperiment } from '@bayes-peft/runner';
+import { runExperiment, summaryTable } from '@bayes-peft/runner';
 import { stringify } from 'yaml';
+import { createStringMatchJudge } from '@bayes-peft/scorer-string-match';
 import { BUILTIN_PLUGINS } from './builtin-plugins';
-import { tempDir } from './cli.test-support';
+import { runCli, tempDir } from './cli.test-support';
 
 // Open-ended QA end to end on a real pretrained Llama (stories260K) and real TriviaQA rows: a few
 // training steps on the answer tokens, S sampled answers per question, string-match scoring, and
@@ -31,6 +40,8 @@ interface PredictionRow {
   correct_fraction: number;
   correct: number;
   scores: Record<string, number>;
+  semantic_ids?: number[];
+  semantic_correct?: boolean;
 }
 
 const readJsonl = async <T>(file: string): Promise<T[]> =>
@@ -153,11 +164,126 @@ d('an open-ended experiment on stories260K and TriviaQA', () => {
       const [resumed] = await run('resume', spec(output), log);
       expect(lines.join('\n')).toMatch(/training finished in an earlier attempt/);
       expect(lines.join('\n')).toMatch(/6 of 6 questions already generated/);
+      // String match cannot compare two answers: no semantic scores, said once.
+      expect(lines.filter((l) => l.includes("semantic uncertainty: skipped, the scorer 'string-match' cannot compare two answers"))).toHaveLength(1);
 
       // The same answers and scores as a run that never failed.
       const [fresh] = await run('fresh', spec(path.join(dir, 'runs-fresh')));
       expect(await fs.readFile(path.join(resumed.dir, 'predictions.jsonl'), 'utf8')).toBe(await fs.readFile(path.join(fresh.dir, 'predictions.jsonl'), 'utf8'));
       expect(resumed.metrics).toEqual(fresh.metrics);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'with a comparer plugin: answers clustered by meaning, semantic scores in predictions.jsonl and results.json; rescore judges them again into new files',
+    async () => {
+      // A stub comparer: two answers mean the same when their first words match (case aside).
+      const comparerFile = path.join(dir, 'first-word.js');
+      await fs.writeFile(
+        comparerFile,
+        `const first = (t) => t.trim().toLowerCase().split(/\\s+/)[0];
+        module.exports = { default: { kind: 'judge', name: 'first-word', version: '0.0.0', description: 'stub comparer',
+          options: { safeParse: (v) => ({ success: true, data: v ?? {} }) },
+          create: () => ({ name: 'first-word', judge: async () => [], entailment: async (pairs) => pairs.map((p) =>
+            first(p.premise) === first(p.hypothesis) ? { entailment: 0.9, contradiction: 0.05 } : { entailment: 0.05, contradiction: 0.9 }) }) } };\n`,
+      );
+      const same = (a: string, b: string) => a.trim().toLowerCase().split(/\s+/)[0] === b.trim().toLowerCase().split(/\s+/)[0];
+      const [summary] = await run('semantic', spec(path.join(dir, 'runs-semantic'), { semantic: { comparer: { plugin: comparerFile } } }));
+      const rows = await readJsonl<PredictionRow>(path.join(summary.dir, 'predictions.jsonl'));
+      const m = summary.metrics;
+      const sequences = (r: PredictionRow) => r.samples.map((s) => ({ logLikelihood: -s.nll, length: s.tokens }));
+      for (const r of rows) {
+        const texts = r.samples.map((s) => s.text);
+        const clusters = clusterByMeaning(texts, (p, h) => (same(texts[p], texts[h]) ? { entailment: 0.9, contradiction: 0.05 } : { entailment: 0.05, contradiction: 0.9 }), { strict: true });
+        expect(r.semantic_ids).toEqual(clusters.ids);
+        expect(r.semantic_correct).toBe(largestClusterCorrect(clusters, r.samples.map((s) => s.correct)));
+        expect(r.scores.semantic_entropy).toBe(semanticEntropy(clusters.ids, sequences(r)));
+        expect(r.scores.semantic_entropy_discrete).toBe(discreteSemanticEntropy(clusters.ids));
+        expect(r.scores.semantic_sets).toBe(semanticSetCount(clusters.ids));
+        expect(r.scores.semantic_disagreement).toBe(1 - largestCluster(clusters.ids).share);
+      }
+      const wrong = rows.map((r) => r.correct !== 1);
+      for (const name of ['semantic_entropy', 'semantic_entropy_discrete', 'semantic_sets', 'semantic_disagreement']) {
+        const ranking = rankingMetrics(rows.map((r) => r.scores[name]), wrong);
+        for (const [metric, v] of Object.entries(ranking)) expect(m[`${metric}_${name}`]).toBe(v);
+      }
+      const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+      expect(m.semantic_entropy).toBe(mean(rows.map((r) => r.scores.semantic_entropy)));
+      expect(m.semantic_sets).toBe(mean(rows.map((r) => r.scores.semantic_sets)));
+      expect(m.semantic_acc).toBe(mean(rows.map((r) => (r.semantic_correct ? 1 : 0))));
+      const share = rows.map((r) => largestCluster(r.semantic_ids!).share);
+      const outcome = rows.map((r) => (r.semantic_correct ? 1 : 0));
+      expect(m.semantic_ece).toBe(binaryCalibrationError(share, outcome, 10));
+      expect(m.semantic_brier).toBe(binaryBrierScore(share, outcome));
+
+      // Rescore with exact matching: new files beside the run's own, which stay as they were.
+      const before = await fs.readFile(path.join(summary.dir, 'results.json'), 'utf8');
+      const cli = await runCli('rescore', summary.dir, '--scorer', 'string-match', '--options', '{"mode": "exact"}', '--no-progress');
+      expect(cli.stderr).not.toMatch(/error/);
+      expect(cli.code).toBe(0);
+      expect(cli.stdout).toContain(path.join(summary.dir, 'results.string-match.json'));
+      expect(await fs.readFile(path.join(summary.dir, 'results.json'), 'utf8')).toBe(before);
+      const again = await readJsonl<PredictionRow>(path.join(summary.dir, 'predictions.string-match.jsonl'));
+      const rescored = JSON.parse(await fs.readFile(path.join(summary.dir, 'results.string-match.json'), 'utf8')) as { metrics: Record<string, number | null>; scorer: { options: unknown } };
+      expect(rescored.scorer.options).toEqual({ normalize: 'reference', mode: 'exact' });
+      // The verdicts are exact matching's (never right where containment was not); the answers,
+      // their likelihoods and their clusters are the run's.
+      const exact = createStringMatchJudge({ normalize: 'reference', mode: 'exact' });
+      for (const [i, r] of again.entries()) {
+        const verdicts = await exact.judge(r.samples.map((s) => ({ id: r.id, question: r.question, references: r.references, candidate: s.text })));
+        expect(r.samples.map((s) => s.correct)).toEqual(verdicts.map((v) => v.correct));
+        for (const [j, s] of r.samples.entries()) if (s.correct) expect(rows[i].samples[j].correct).toBe(true);
+        expect(r.samples.map((s) => [s.text, s.nll])).toEqual(rows[i].samples.map((s) => [s.text, s.nll]));
+        expect(r.semantic_ids).toEqual(rows[i].semantic_ids);
+        for (const name of ['seq_entropy', 'seq_entropy_norm', 'max_seq_prob', 'semantic_entropy', 'semantic_sets']) expect(r.scores[name]).toBe(rows[i].scores[name]);
+      }
+      // Its metrics recompute from its own predictions: the judge-derived ones follow the new verdicts.
+      const base = generativeMetrics(
+        again.map((r) => ({ correct: r.samples.map((s) => s.correct), nll: r.samples.map((s) => s.nll) })),
+        { tieRule: 'half', bins: 10 },
+      );
+      for (const [k, v] of Object.entries(base)) expect(fromJson(rescored.metrics[k] ?? null)).toBe(v);
+      expect(rescored.metrics.nll).toBe(m.nll);
+      expect(rescored.metrics.semantic_entropy).toBe(m.semantic_entropy);
+      const wrongAgain = again.map((r) => r.correct !== 1);
+      for (const name of ['incorrect_fraction', 'semantic_entropy']) {
+        const ranking = rankingMetrics(again.map((r) => r.scores[name]), wrongAgain);
+        for (const [metric, v] of Object.entries(ranking)) expect(fromJson(rescored.metrics[`${metric}_${name}`] ?? null)).toBe(v);
+      }
+      expect(rescored.metrics.acc!).toBeLessThanOrEqual(m.acc);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'the nli scorer on the shared tiny model judges and clusters the answers; the table has SE; rescoring by string match keeps the NLI clusters',
+    async () => {
+      const nli = { plugin: 'nli', options: { model: path.join(shared!, 'models', 'tiny-nli') } };
+      const [summary] = await run('nli', spec(path.join(dir, 'runs-nli'), { scorer: nli }));
+      const rows = await readJsonl<PredictionRow & { samples: { detail?: string }[] }>(path.join(summary.dir, 'predictions.jsonl'));
+      for (const r of rows) {
+        for (const s of r.samples) {
+          expect(s.confidence).toBeGreaterThanOrEqual(0);
+          expect(s.confidence).toBeLessThanOrEqual(1);
+        }
+        expect(r.semantic_ids).toHaveLength(3);
+        // Equal answers share a cluster without a comparison.
+        const texts = r.samples.map((s) => s.text);
+        for (const [i, t] of texts.entries()) expect(r.semantic_ids![i]).toBe(r.semantic_ids![texts.indexOf(t)]);
+        expect(r.scores.semantic_sets).toBe(new Set(r.semantic_ids).size);
+      }
+      expect(Object.keys(summary.metrics)).toEqual(expect.arrayContaining(['semantic_entropy', 'auroc_semantic_entropy', 'semantic_sets', 'semantic_acc']));
+      const [header] = summaryTable([summary]).split('\n');
+      expect(header).toMatch(/PRR\s+SE\s+AUROC\(SE\)$/);
+
+      const cli = await runCli('rescore', summary.dir, '--scorer', 'string-match', '--options', '{"mode": "exact"}', '--no-progress', '--json');
+      expect(cli.code).toBe(0);
+      const got = JSON.parse(cli.stdout) as { predictionsFile: string; metrics: Record<string, number> };
+      const again = await readJsonl<PredictionRow>(got.predictionsFile);
+      expect(again.map((r) => r.semantic_ids)).toEqual(rows.map((r) => r.semantic_ids));
+      expect(got.metrics.semantic_entropy).toBe(summary.metrics.semantic_entropy);
+      expect(cli.stderr).toMatch(/semantic clusters: \d+ answer pairs compared by 'nli' \(strict\)/);
     },
     TIMEOUT,
   );

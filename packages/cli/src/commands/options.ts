@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { envMarkdown, LoraConfigSchema, UserError, PLUGIN_KINDS, type PluginKind } from '@bayes-peft/core';
-import { EvalSchema, GenerationSchema, HubSchema, RunSpecSchema, TrainSchema, describeOptions, optionsMarkdown } from '@bayes-peft/runner';
+import { EvalSchema, GenerationSchema, HubSchema, RunSpecSchema, SemanticSchema, TrainSchema, describeOptions, optionsMarkdown } from '@bayes-peft/runner';
 import { z } from 'zod';
 import { cliPluginRegistry } from '../builtin-plugins';
 import { ENVIRONMENT_INTRO, RUN_SPEC_INTRO } from './run-spec-intro';
@@ -51,6 +51,7 @@ function coreSections(): string {
     ['train:', TrainSchema],
     ['eval:', EvalSchema],
     ['generation: (open-ended datasets)', GenerationSchema],
+    ['semantic: (open-ended datasets)', SemanticSchema],
     ['lora:', LoraConfigSchema],
     ['hub:', HubSchema],
   ];
