@@ -6,7 +6,7 @@ const Options = z.object({ ...rowSourceFields({ repo: 'someone/set' }), ...split
 
 describe('shared dataset option fields', () => {
   it('default to the reference splits and the given subset mode, and refuse unknown split roles', () => {
-    expect(Options.parse({})).toEqual({ splits: { train: 'train', test: 'validation', anchor: 'train' }, skipTestExamples: 0, subsetMode: 'first', subsetSeed: 42 });
+    expect(Options.parse({})).toEqual({ splits: { train: 'train', test: 'validation', anchor: 'train' }, subsetMode: 'first', subsetSeed: 42 });
     expect(z.object(subsetFields({ mode: 'sample' })).parse({}).subsetMode).toBe('sample');
     expect(() => Options.parse({ splits: { dev: 'x' } })).toThrow();
   });

@@ -74,9 +74,9 @@ export function subsetFields(spec: { readonly mode: SubsetMode; readonly anchorD
       .number()
       .int()
       .nonnegative()
-      .default(0)
+      .optional()
       .describe(
-        "skip this many examples at the start of the test split's order (file order, or the 'sample' shuffle) before keeping maxTestExamples: a test subset of the split training reads, disjoint from its first N training examples",
+        "skip this many examples at the start of the test split's order (file order, or the 'sample' shuffle) before keeping maxTestExamples (default 0): a test subset of the split training reads, disjoint from its first N training examples",
       ),
     subsetMode: z
       .enum(['first', 'sample'])
