@@ -20,6 +20,8 @@ export interface GeneratedQuestion {
   readonly id: string;
   readonly question: string;
   readonly references: readonly string[];
+  /** The question's passage, when the dataset has one (passed on to the judge). */
+  readonly context?: string;
   readonly answers: readonly GeneratedAnswer[];
 }
 
@@ -72,7 +74,7 @@ export async function generateAnswers(args: GenerateAnswersArgs): Promise<Genera
         phase,
         samples,
       });
-      const questions = examples.map((e, i) => ({ id: e.id, question: e.question, references: e.references, answers: results[i].map(answerOf) }));
+      const questions = examples.map((e, i) => ({ id: e.id, question: e.question, references: e.references, ...(e.context === undefined ? {} : { context: e.context }), answers: results[i].map(answerOf) }));
       out.push(...questions);
       await args.onBatch?.(questions);
       task?.update(seen);

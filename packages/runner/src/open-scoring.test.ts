@@ -57,6 +57,14 @@ describe('scoreQuestions', () => {
   });
 });
 
+it('passes a question’s passage on to the judge (an LLM judge’s Context: line)', async () => {
+  const calls: JudgeItem[][] = [];
+  await scoreQuestions(exactJudge(calls), [{ ...questions[0], context: 'France is a country.' }], { tieRule: 'half', batchSize: 64 });
+  expect(calls[0].map((i) => i.context)).toEqual(['France is a country.', 'France is a country.', 'France is a country.']);
+  await scoreQuestions(exactJudge(calls), [questions[0]], { tieRule: 'half', batchSize: 64 });
+  expect(calls[1].every((i) => !('context' in i))).toBe(true);
+});
+
 describe('openMetrics', () => {
   it('the generative metrics by hand, and the ranking of wrong questions (a tie counts as wrong)', async () => {
     const rows = await scoreQuestions(exactJudge(), questions, { tieRule: 'half', batchSize: 64 });

@@ -68,7 +68,9 @@ export interface ScoreOptions {
  * it: a silent misalignment would score answers against other questions.
  */
 export async function scoreQuestions(judge: Judge, questions: readonly GeneratedQuestion[], options: ScoreOptions): Promise<ScoredQuestion[]> {
-  const items: JudgeItem[] = questions.flatMap((q) => q.answers.map((a) => ({ id: q.id, question: q.question, references: q.references, candidate: a.text })));
+  const items: JudgeItem[] = questions.flatMap((q) =>
+    q.answers.map((a) => ({ id: q.id, question: q.question, references: q.references, candidate: a.text, ...(q.context === undefined ? {} : { context: q.context }) })),
+  );
   const verdicts: { correct: boolean; confidence: number; detail?: string }[] = [];
   const task = options.progress?.start(`score (${judge.name})`, items.length, 'ans');
   try {

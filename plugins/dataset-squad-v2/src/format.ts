@@ -53,7 +53,7 @@ export function formatSquadV2Row(row: DataRow, options: SquadV2FormatOptions): F
   const trainText = options.chat ? options.chat(fill(SQUAD_V2_USER_MESSAGE), references[0]) : `${prompt} ${references[0]}`;
   const id = hasField(row, 'id') ? getId(row, 'id') : options.fallbackId;
   return {
-    example: { id, question, prompt, references, trainText },
+    example: { id, question, prompt, references, trainText, context },
     answerable: usable.length > 0,
     emptyAnswers: texts.length > 0 && normalized.length === 0,
   };

@@ -66,6 +66,8 @@ describe('SQuAD v2 from local rows', () => {
         // 'France', 'France.' and 'the France' normalise alike: one reference.
         references: ['france', 'french republic'],
         trainText: `${PLAIN_HEAD}${CONTEXT}\nQuestion: In what country is Normandy located?\nAnswer: france`,
+        // The passage itself, for judges that show it.
+        context: CONTEXT,
       });
       expect(none.references).toEqual(['unanswerable']);
       expect(none.trainText).toBe(`${none.prompt} unanswerable`);
@@ -251,6 +253,7 @@ describe('SQuAD v2 from the hub (local hub, parquet as the hub serves it)', () =
         prompt: `${PLAIN_HEAD}Context of v1.\nQuestion: What is v1?\nAnswer:`,
         references: ['paris', 'îledefrance'],
         trainText: `${PLAIN_HEAD}Context of v1.\nQuestion: What is v1?\nAnswer: paris`,
+        context: 'Context of v1.',
       });
     } finally {
       await hub.close();

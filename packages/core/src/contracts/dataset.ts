@@ -17,6 +17,8 @@ export interface OpenExample {
   readonly trainText?: string;
   /** Known wrong answers (TruthfulQA's incorrect_answers), normalised like the references; for judges. */
   readonly incorrect?: readonly string[];
+  /** The passage the question is about (SQuAD v2), for judges that show it (an LLM judge's `Context:` line). */
+  readonly context?: string;
 }
 
 export type Example = McqExample | OpenExample;
