@@ -20,7 +20,8 @@ package needed), or random ones of the config's shapes with --random-weights.
     /usr/bin/python3 tooling/bench/python/gen_bench.py --threads 2
 
 One JSON line on stdout: tokens/s and seconds per question (medians of --repeats timed runs
-after one warm-up), the prefill alone, and the threads torch ran with. See docs/performance.md.
+after one warm-up), the prefill alone, CPU seconds, and the threads torch ran with. See
+docs/performance.md.
 """
 import argparse
 import json
@@ -239,18 +240,18 @@ def main():
     prompts = torch.randint(4, cfg.vocab, (args.questions, args.prompt_tokens), generator=g)
 
     def timed(new_tokens):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = generate(model, prompts, args.samples, new_tokens, args.temperature, args.top_p)
-        s = time.perf_counter() - t0
-        return s, generated_tokens(out, cfg.eos)
+        s, cpu = time.perf_counter() - t0, time.process_time() - c0
+        return s, generated_tokens(out, cfg.eos), cpu
 
     runs, prefill = [], []
     for i in range(1 + args.repeats):
-        s, tokens = timed(args.new_tokens)
-        p, _ = timed(1)
-        print(f'run {i + 1}/{1 + args.repeats}{" (warm-up)" if i == 0 else ""}: {s:.2f} s for {tokens} tokens, prefill + first token {p:.2f} s', file=sys.stderr)
+        s, tokens, cpu = timed(args.new_tokens)
+        p, _, _ = timed(1)
+        print(f'run {i + 1}/{1 + args.repeats}{" (warm-up)" if i == 0 else ""}: {s:.2f} s ({cpu:.2f} s CPU) for {tokens} tokens, prefill + first token {p:.2f} s', file=sys.stderr)
         if i > 0:
-            runs.append((s, tokens))
+            runs.append((s, tokens, cpu))
             prefill.append(p)
     med = sorted(runs)[len(runs) // 2]
     print(json.dumps({
@@ -260,7 +261,9 @@ def main():
         'gen_s_per_question': round(med[0] / args.questions, 3),
         'gen_s': round(med[0], 3),
         'gen_prefill_s': round(sorted(prefill)[len(prefill) // 2], 3),
-        'gen_runs_s': [round(s, 3) for s, _ in runs],
+        # CPU seconds of the process (every thread): steadier than wall time on a shared machine.
+        'gen_cpu_s': round(sorted(c for _, _, c in runs)[len(runs) // 2], 3),
+        'gen_runs_s': [round(s, 3) for s, _, _ in runs],
         'shape': {'questions': args.questions, 'samples': args.samples, 'prompt_tokens': args.prompt_tokens, 'new_tokens': args.new_tokens,
                   'temperature': args.temperature, 'top_p': args.top_p},
         'openblas_coretype': os.environ.get('OPENBLAS_CORETYPE'),

@@ -22,9 +22,9 @@ export const USAGE = `usage: pnpm bench [options]
 Times BLoB (LoRA r 8, alpha 16 on q_proj, v_proj, lm_head) on seeded random prompts, batch 4,
 sequence 128 (random-1b: batch 1, sequence 64): ms per training step, evaluation examples/s
 with 10 weight samples, peak RSS; then a generation line: tokens/s of BLoB generating 10 weight
-samples per question, on the run's engine and on TensorFlow.js, and the ratio to PyTorch's. Each model runs in its own child process. random-1b is a
-seeded random model of Llama-3.2-1B's exact shapes (BF16, one 2.47 GB file, made once in the
-cache directory).
+samples per question, on the run's engine and on TensorFlow.js, and the ratio to PyTorch's.
+Each model runs in its own child process. random-1b is a seeded random model of Llama-3.2-1B's
+exact shapes (BF16, one 2.47 GB file, made once in the cache directory).
 
 options:
   --models a,b        models to run: ${MODELS.join(', ')} (default: ${DEFAULT_MODELS.join(',')})
