@@ -15,8 +15,10 @@ import type { {{className}}Options } from './options';
  *
  * - `createAdapter(lora, site)`: the adapter put on each target layer (default: the LoRA
  *   itself; a Bayesian method wraps it in one that samples, e.g. a mean and a scale per weight);
- * - `dataLoss(logits, labels)` and `extraLoss(vars)`: the loss, and terms added to it by name
- *   (a KL or a prior); both are reported in metrics.jsonl;
+ * - `dataLoss(logits, labels)` and `extraLoss(vars)`: the loss on the batch's scored rows (a row
+ *   of class logits per multiple-choice example, or of vocabulary logits per answer token of an
+ *   open-ended one: core's trainObjective picks them), and terms added to it by name (a KL or a
+ *   prior); both are reported in metrics.jsonl;
  * - `samples(phase)`: weight samples per prediction ([batch, S, classes]); the runner combines
  *   them by `averaging` ('probs', or 'logits'); `fixDraws` keeps a draw per generated sequence;
  * - `peftTensors()` / `restore(files)`: extra tensors saved beside lora_A and lora_B.
@@ -32,7 +34,7 @@ import type { {{className}}Options } from './options';
 export class {{className}} extends LoraWrapper<{{className}}Options> {
   readonly name = '{{name}}';
 
-  /** The training loss on the answer tokens' logits [B, C]: smoothed class NLL. */
+  /** The training loss on the batch's scored rows (class logits, or answer tokens' vocabulary logits): smoothed NLL. */
   protected override dataLoss(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
     return smoothedNll(logits, labels, this.options.labelSmoothing);
   }
