@@ -18,6 +18,7 @@ import { environmentInfo } from './env-info';
 import { selectEvalEngine, type EvalEngineDecision } from './eval-engine';
 import { Progress } from './progress';
 import { RUN_FILES, RunFolder } from './run-folder';
+import { isPartialSelection, selectRuns, type RunSelection } from './run-select';
 import { createRunSession, type RunSession } from './run-session';
 import { generationFingerprint } from './open-task';
 import { mcqTask, openTask, type RunTask } from './run-task';
@@ -35,6 +36,10 @@ export interface ExperimentOptions {
   readonly progress?: boolean;
   /** Stops the current run after its current step, with a checkpoint to resume from. */
   readonly signal?: AbortSignal;
+  /** Run only these runs of the plan (one by id or index, or a shard): see selectRuns. */
+  readonly select?: RunSelection;
+  /** A run another process holds the lock of is waited for (polling) instead of skipped. */
+  readonly wait?: boolean;
 }
 
 export interface RunPlugins {
@@ -60,7 +65,11 @@ export interface RunSummary {
   readonly model: string;
   readonly seed: number;
   readonly metrics: Metrics;
-  readonly skipped: boolean;
+  /**
+   * Why the run was not run now: 'complete' (results from an earlier run), 'locked' (another
+   * process holds its lock: running elsewhere; metrics empty); false when it ran.
+   */
+  readonly skipped: false | 'complete' | 'locked';
 }
 
 /**
@@ -151,14 +160,25 @@ function resolveWithOptions(registry: PluginRegistry, loaded: LoadedSpec, ref: P
   return { ...resolved, options: parsed.data as Record<string, unknown> };
 }
 
-/** Runs every run of a spec in order; complete runs are skipped unless `force`. */
+/** A run's folder: `<output>/<spec name>/<run id>`, `output` relative to the working directory. */
+export function runDir(run: PlannedRun): string {
+  return path.resolve(run.spec.output, run.spec.name, run.id);
+}
+
+/**
+ * Runs the runs of a spec (every one, or those `select` picks) in plan order; complete runs are
+ * skipped unless `force`.
+ */
 export async function runExperiment(specFile: string, options: ExperimentOptions = {}): Promise<RunSummary[]> {
   const log = options.log ?? consoleLogger;
   const { loaded, runs } = await planExperiment(specFile, options);
+  const selected = selectRuns(runs, options.select);
   const summaries: RunSummary[] = [];
-  log.info(`${loaded.file}: ${runs.length} run${runs.length === 1 ? '' : 's'}`);
-  for (const [i, run] of runs.entries()) {
-    log.info(`[${i + 1}/${runs.length}] ${run.id}`);
+  const plural = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
+  log.info(`${loaded.file}: ${plural(runs.length)}${isPartialSelection(options.select) ? `, ${selected.length} selected` : ''}`);
+  for (const [i, { index, run }] of selected.entries()) {
+    // The plan index too when it differs from the position: what --index and a scheduler's task name it by.
+    log.info(`[${i + 1}/${selected.length}] ${run.id}${selected.length < runs.length ? ` (run index ${index})` : ''}`);
     summaries.push(await executeRun(loaded, run, { ...options, log }));
   }
   return summaries;
@@ -181,7 +201,7 @@ export function specHubChoices(spec: RunSpec, specDir = process.cwd()): HubChoic
  */
 async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: ExperimentOptions & { log: Logger }): Promise<RunSummary> {
   const { log } = options;
-  const folder = new RunFolder(path.resolve(run.spec.output, run.spec.name, run.id));
+  const folder = new RunFolder(runDir(run));
   const summaryBase = runSummaryBase(run, folder);
   if (!options.force && (await folder.isComplete())) return skipCompleteRun(folder, summaryBase, log);
 
@@ -260,7 +280,7 @@ function runSummaryBase(run: PlannedRun, folder: RunFolder): RunSummaryBase {
 async function skipCompleteRun(folder: RunFolder, summaryBase: RunSummaryBase, log: Logger): Promise<RunSummary> {
   const results = JSON.parse(await fs.readFile(folder.file(RUN_FILES.results), 'utf8'));
   log.info(`  complete already (${folder.dir}); skipped. Pass --force to run it again.`);
-  return { ...summaryBase, metrics: results.metrics, skipped: true };
+  return { ...summaryBase, metrics: results.metrics, skipped: 'complete' };
 }
 
 /**

@@ -11,6 +11,7 @@ export * from './registry';
 export * from './tokens';
 export * from './run-session';
 export * from './experiment';
+export * from './run-select';
 export * from './evaluate';
 export * from './mcq-batch';
 export * from './answer-batch';
