@@ -290,7 +290,8 @@ async function runChild(args: CliArgs, name: ModelName): Promise<number> {
 /** PyTorch's generation figure measured now (tooling/bench/python/gen_bench.py, 1 thread), or undefined with a line why not. */
 function measurePytorch(dir: string): { tokensPerS: number; note: string } | undefined {
   const script = path.join(__dirname, '..', 'python', 'gen_bench.py');
-  const python = process.env.BAYES_PEFT_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  // Debian's interpreter first: python3-torch installs there (a virtualenv's python3 on PATH may lack torch).
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   err(`pytorch: ${python} ${script} --model-dir ${dir} --threads 1`);
   // OpenBLAS picks its own kernel (the machine may pin an older one for other tools' sake).
   const env = { ...process.env };
