@@ -161,6 +161,20 @@ export const ENV = {
     readBy: '@bayes-peft/core',
     description: 'Debug lines in the log.',
   }),
+  // --- runs on many machines --------------------------------------------------------------
+  BAYES_PEFT_LOCK_HEARTBEAT_MS: declare(positiveInteger, {
+    default: 30_000,
+    scope: 'run',
+    readBy: '@bayes-peft/runner',
+    description: "How often a running run renews the heartbeat in its folder's `run.lock` (milliseconds). Keep it well below `BAYES_PEFT_LOCK_STALE_MS`.",
+  }),
+  BAYES_PEFT_LOCK_STALE_MS: declare(positiveInteger, {
+    default: 300_000,
+    scope: 'run',
+    readBy: '@bayes-peft/runner',
+    description:
+      "A `run.lock` whose heartbeat is older than this (milliseconds) is stale: its holder is taken to be dead and another process takes the run over (from its checkpoint). It must exceed the heartbeat interval, the longest pause a holder may have and the clock difference between the machines sharing the runs folder (docs/scale-out.md).",
+  }),
   // --- the hub -----------------------------------------------------------------------------
   BAYES_PEFT_OFFLINE: declare(flag, {
     default: false,

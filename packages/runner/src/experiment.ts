@@ -18,6 +18,7 @@ import { environmentInfo } from './env-info';
 import { selectEvalEngine, type EvalEngineDecision } from './eval-engine';
 import { Progress } from './progress';
 import { RUN_FILES, RunFolder } from './run-folder';
+import { acquireRunLock, describeHolder, RUN_LOCK_FILE, type RunLockOptions } from './run-lock';
 import { isPartialSelection, selectRuns, type RunSelection } from './run-select';
 import { createRunSession, type RunSession } from './run-session';
 import { generationFingerprint } from './open-task';
@@ -40,6 +41,8 @@ export interface ExperimentOptions {
   readonly select?: RunSelection;
   /** A run another process holds the lock of is waited for (polling) instead of skipped. */
   readonly wait?: boolean;
+  /** The run lock's heartbeat interval and stale age (defaults: BAYES_PEFT_LOCK_HEARTBEAT_MS, BAYES_PEFT_LOCK_STALE_MS). */
+  readonly lock?: RunLockOptions;
 }
 
 export interface RunPlugins {
@@ -194,8 +197,9 @@ export function specHubChoices(spec: RunSpec, specDir = process.cwd()): HubChoic
 }
 
 /**
- * One run of a spec, as a sequence of phases: skip it when complete, set it up (everything that
- * can fail on bad input, before the run folder exists), resume or start the folder, train,
+ * One run of a spec, as a sequence of phases: skip it when complete, take its lock (or skip it
+ * when another process holds it), set it up (everything that can fail on bad input, before the
+ * run folder holds anything but its lock), resume or start the folder, train,
  * calibrate, evaluate, write the results. A failure marks the folder failed (or interrupted);
  * the models and the container are freed either way.
  */
@@ -205,6 +209,29 @@ async function executeRun(loaded: LoadedSpec, run: PlannedRun, options: Experime
   const summaryBase = runSummaryBase(run, folder);
   if (!options.force && (await folder.isComplete())) return skipCompleteRun(folder, summaryBase, log);
 
+  // Only the holder of the folder's run.lock writes in it (run-lock.ts): another process on the
+  // same run is skipped, or waited for. A lock lost to another process stops the run.
+  const lost = new AbortController();
+  const claim = await acquireRunLock(folder.dir, { ...options.lock, wait: options.wait, signal: options.signal, log, onLost: () => lost.abort() });
+  if (!claim.lock) {
+    log.info(`  running elsewhere (${describeHolder(claim.holder)}); skipped`);
+    return { ...summaryBase, metrics: {}, skipped: 'locked' };
+  }
+  try {
+    // The run may have been finished by the holder this process waited for (or raced with).
+    if (!options.force && (await folder.isComplete())) return await skipCompleteRun(folder, summaryBase, log);
+    const signal = options.signal ? AbortSignal.any([options.signal, lost.signal]) : lost.signal;
+    return await executeLockedRun(loaded, run, folder, summaryBase, { ...options, signal });
+  } finally {
+    await claim.lock.release();
+    // A run that failed before writing anything leaves no folder behind (only its lock was there).
+    await fs.rmdir(folder.dir).catch(() => undefined);
+  }
+}
+
+/** executeRun's work once the run's lock is held. */
+async function executeLockedRun(loaded: LoadedSpec, run: PlannedRun, folder: RunFolder, summaryBase: RunSummaryBase, options: ExperimentOptions & { log: Logger }): Promise<RunSummary> {
+  const { log } = options;
   const backend = await initBackend(run.spec.backend, log);
   const rng = new Rng(run.spec.seed);
   const ctx: RunContext = { seed: run.spec.seed, rng, log, specDir: loaded.dir, hub: specHubChoices(run.spec, loaded.dir) };
@@ -443,9 +470,11 @@ async function writeResults(state: RunState, summaryBase: RunSummaryBase, metric
   state.log.info(`  ${formatMetrics(metrics)}  -> ${folder.dir}`);
 }
 
-/** A run that threw after its folder existed is marked there, interrupted (resumable) or failed, with the error. */
+/** A run that threw after its folder was started is marked there, interrupted (resumable) or failed, with the error. */
 async function markStopped(folder: RunFolder, e: unknown): Promise<void> {
-  if (await fs.access(folder.dir).then(() => true, () => false)) {
+  // A folder holding only its lock (and the lock's temporary files) was never started: nothing to mark.
+  const started = await fs.readdir(folder.dir).then((names) => names.some((n) => !n.startsWith(RUN_LOCK_FILE)), () => false);
+  if (started) {
     await folder.setState(e instanceof RunInterruptedError ? 'interrupted' : 'failed', { error: (e as Error).message });
   }
 }

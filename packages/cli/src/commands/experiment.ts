@@ -20,7 +20,9 @@ function runIndex(text: string): number {
 }
 
 export function experimentCommand(): Command {
+  // exitOverride: a bad option is a CommanderError main() turns into the exit code (addCommand does not pass the program's on).
   return new Command('experiment')
+    .exitOverride()
     .description('run every run of a YAML run spec (a matrix expands to several) and print a metrics table')
     .argument('<spec>', 'run spec (YAML)')
     .option('--force', 'rerun runs whose folder is already complete', false)
