@@ -10,6 +10,8 @@ import { optionsCommand } from './commands/options';
 import { newCommand } from './commands/new-wrapper';
 import { datasetCommand } from './commands/dataset';
 import { rescoreCommand } from './commands/rescore';
+import { statusCommand } from './commands/status';
+import { collectCommand } from './commands/collect';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   program.addCommand(newCommand());
   program.addCommand(datasetCommand());
   program.addCommand(rescoreCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(collectCommand());
   return program;
 }
 
