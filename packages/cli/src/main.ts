@@ -12,6 +12,7 @@ import { datasetCommand } from './commands/dataset';
 import { rescoreCommand } from './commands/rescore';
 import { statusCommand } from './commands/status';
 import { collectCommand } from './commands/collect';
+import { submitCommand } from './commands/submit';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   program.addCommand(rescoreCommand());
   program.addCommand(statusCommand());
   program.addCommand(collectCommand());
+  program.addCommand(submitCommand());
   return program;
 }
 
