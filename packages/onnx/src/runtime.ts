@@ -6,7 +6,8 @@
  * where that download cannot happen npm leaves the package out instead of failing the install.
  * `ONNXRUNTIME_NODE_INSTALL=skip` at install keeps its CPU build without the download.
  */
-import { readEnv } from '@bayes-peft/core';
+// From env, not core: loading core loads TensorFlow.js, which this module does not need.
+import { readEnv } from '@bayes-peft/env';
 import type { OnnxFeed } from './adapter';
 
 type Ort = typeof import('onnxruntime-node');
