@@ -10,7 +10,8 @@ import { runCli, tempDir, tinyModel } from './cli.test-support';
 // old) is taken over.
 
 const BIN = path.resolve(__dirname, '..', 'bin', 'bayes-peft.js');
-const STEPS = 40;
+// Long enough (a few seconds of training) that two processes started together overlap even on a busy machine.
+const STEPS = 100;
 
 function spec(model: string, output: string, name: string): string {
   return `
@@ -20,7 +21,7 @@ output: ${output}
 model: { path: ${model} }
 dataset: { plugin: toy, options: { trainSize: 64, testSize: 16 } }
 lora: { r: 4, alpha: 8, targets: [q_proj, v_proj] }
-train: { steps: ${STEPS}, batchSize: 8, lr: 0.01, maxSeqLen: 48, evalEvery: 20 }
+train: { steps: ${STEPS}, batchSize: 8, lr: 0.01, maxSeqLen: 48, evalEvery: 50 }
 eval: { batchSize: 16 }
 wrapper: mle
 `;
@@ -29,18 +30,19 @@ wrapper: mle
 const children = new Set<ChildProcess>();
 
 /** `bayes-peft experiment <spec> ...args` in a child process; resolves with its exit code and output. */
-function experiment(specFile: string, ...args: string[]): Promise<{ code: number | null; output: string }> {
+function experiment(specFile: string, ...args: string[]): Promise<{ code: number | null; output: string }> & { child: ChildProcess } {
   const child = spawn(process.execPath, [BIN, 'experiment', specFile, '--no-progress', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  return new Promise((resolve) =>
+  const exited = new Promise<{ code: number | null; output: string }>((resolve) =>
     child.on('exit', (code) => {
       children.delete(child);
       resolve({ code, output });
     }),
   );
+  return Object.assign(exited, { child });
 }
 
 /** The training steps metrics.jsonl records, in order (each once when a single process trained). */
@@ -82,7 +84,7 @@ describe('run lock (end to end)', () => {
     const [a, b] = await Promise.all([experiment(file), experiment(file)]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const elsewhere = [a, b].filter((r) => /running elsewhere \(\S+ pid \d+\); skipped/.test(r.output));
-    const trained = [a, b].filter((r) => r.output.includes('training: 40 steps'));
+    const trained = [a, b].filter((r) => r.output.includes(`training: ${STEPS} steps`));
     expect({ elsewhere: elsewhere.length, trained: trained.length }).toEqual({ elsewhere: 1, trained: 1 });
     expect(elsewhere[0]).not.toBe(trained[0]);
     expect(elsewhere[0].output).toContain('1 run is running elsewhere');
@@ -98,7 +100,26 @@ describe('run lock (end to end)', () => {
     const waited = [a, b].filter((r) => r.output.includes('waiting for it (--wait)'));
     expect(waited).toHaveLength(1);
     expect(waited[0].output).toContain('complete already');
-    expect(waited[0].output).not.toContain('training: 40 steps');
+    expect(waited[0].output).not.toContain(`training: ${STEPS} steps`);
+    expect(await trainSteps(run)).toEqual(allSteps);
+  }, 90_000);
+
+  it('SIGTERM (a scheduler stopping the task) checkpoints, marks the run interrupted and releases the lock; the next claimant resumes', async () => {
+    const { file, run } = await writeSpec('sigterm');
+    const first = experiment(file);
+    // Stop it once training is past the first checkpoint (step 50).
+    const deadline = Date.now() + 60_000;
+    while ((await trainSteps(run).catch(() => [])).length <= 55 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    first.child.kill('SIGTERM');
+    const stopped = await first;
+    expect(stopped.code).toBe(1);
+    expect(stopped.output).toMatch(/interrupted after step \d+ of 100; a checkpoint was saved/);
+    expect(JSON.parse(await fs.readFile(path.join(run, 'status.json'), 'utf8')).state).toBe('interrupted');
+    expect(existsSync(path.join(run, 'run.lock'))).toBe(false);
+    const again = await experiment(file);
+    expect(again.code).toBe(0);
+    expect(again.output).toMatch(/resuming from the checkpoint at step \d+ of 100/);
+    expect(again.output).not.toContain('took over');
     expect(await trainSteps(run)).toEqual(allSteps);
   }, 90_000);
 
