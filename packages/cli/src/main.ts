@@ -13,6 +13,8 @@ import { rescoreCommand } from './commands/rescore';
 import { statusCommand } from './commands/status';
 import { collectCommand } from './commands/collect';
 import { submitCommand } from './commands/submit';
+import { enqueueCommand } from './commands/enqueue';
+import { workerCommand } from './commands/worker';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(collectCommand());
   program.addCommand(submitCommand());
+  program.addCommand(enqueueCommand());
+  program.addCommand(workerCommand());
   return program;
 }
 
