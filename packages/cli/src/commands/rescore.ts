@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { UserError } from '@bayes-peft/core';
+import { parseJsonObject } from './json-option';
 import { formatMetrics, rescoreRun } from '@bayes-peft/runner';
 import { BUILTIN_PLUGINS } from '../builtin-plugins';
 import { CLI_SEARCH_PATHS } from '../search-paths';
@@ -25,15 +25,4 @@ export function rescoreCommand(): Command {
       if (opts.json) process.stdout.write(`${JSON.stringify(got)}\n`);
       else process.stdout.write(`${formatMetrics(got.metrics)}\n  -> ${got.resultsFile}\n  -> ${got.predictionsFile}\n`);
     });
-}
-
-function parseJsonObject(text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`--options: not JSON (${(e as Error).message}): ${text}`);
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new UserError(`--options: expected a JSON object, got ${text}`);
-  return value as Record<string, unknown>;
 }
