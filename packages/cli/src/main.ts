@@ -15,6 +15,7 @@ import { collectCommand } from './commands/collect';
 import { submitCommand } from './commands/submit';
 import { enqueueCommand } from './commands/enqueue';
 import { workerCommand } from './commands/worker';
+import { reportCommand } from './commands/report';
 
 const { version } = require('../package.json') as { version: string };
 
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   program.addCommand(submitCommand());
   program.addCommand(enqueueCommand());
   program.addCommand(workerCommand());
+  program.addCommand(reportCommand());
   return program;
 }
 

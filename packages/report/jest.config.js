@@ -1,0 +1,1 @@
+module.exports = require('@bayes-peft/jest-preset')(__dirname);
