@@ -27,3 +27,21 @@ export class HubOfflineError extends HubError {
     this.name = 'HubOfflineError';
   }
 }
+
+/** A downloaded LFS file does not hash to the sha256 the hub reports for it; nothing was cached. */
+export class HubIntegrityError extends HubError {
+  constructor(
+    readonly repo: string,
+    readonly repoType: RepoType,
+    readonly file: string,
+    readonly commit: string,
+    readonly expectedSha256: string,
+    readonly actualSha256: string,
+  ) {
+    super(
+      `integrity check failed for ${repoType} '${repo}' file '${file}' (revision ${commit.slice(0, 12)}): ` +
+        `expected sha256 ${expectedSha256}, got ${actualSha256}; the download was discarded (not cached). Run again to retry; if it persists, the hub or a proxy is serving other bytes.`,
+    );
+    this.name = 'HubIntegrityError';
+  }
+}

@@ -1,6 +1,6 @@
 // Hugging Face hub downloads into a cache shared with the Python tools, with an offline mode.
 export { resolveHubSettings, defaultCacheDir, DEFAULT_ENDPOINT, type HubOptions, type HubSettings } from './settings';
-export { HubError, HubOfflineError } from './errors';
+export { HubError, HubIntegrityError, HubOfflineError } from './errors';
 export { RepoCache, repoFolderName, normalizeEtag, COMMIT_RE, type RepoType } from './cache';
 export { HubRepo, formatBytes, type RepoFile } from './repo';
 export {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -5,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { datasetInfo, downloadFile, fileDownloadInfo, HubApiError, listFiles, modelInfo } from '@huggingface/hub';
 import { COMMIT_RE, exists, normalizeEtag, RepoCache, type RepoType } from './cache';
-import { HubError, HubOfflineError } from './errors';
+import { HubError, HubIntegrityError, HubOfflineError } from './errors';
 import type { HubSettings } from './settings';
 
 export interface RepoFile {
@@ -26,6 +27,8 @@ export class HubRepo {
   private cacheOnly: string | null;
   /** Blob names from the listing (`commit:path` -> sha256 for LFS files, git oid otherwise): the Python cache's names. */
   private readonly listedOids = new Map<string, string>();
+  /** `commit:path` -> the sha256 the listing gives for LFS files (`lfs.oid`): what a download must hash to. */
+  private readonly lfsSha256 = new Map<string, string>();
 
   constructor(
     readonly repo: string,
@@ -89,6 +92,7 @@ export class HubRepo {
         out.push({ path: entry.path, size: entry.lfs?.size ?? entry.size });
         const oid = entry.lfs?.oid ?? entry.oid;
         if (oid) this.listedOids.set(`${commit}:${entry.path}`, oid);
+        if (entry.lfs?.oid) this.lfsSha256.set(`${commit}:${entry.path}`, entry.lfs.oid.toLowerCase());
       }
     } catch (e) {
       throw this.wrap(e, 'file listing');
@@ -127,11 +131,14 @@ export class HubRepo {
     // The listing's oid is what the Python library names the blob (X-Linked-Etag, seen before any
     // CDN redirect); fetch follows redirects, so the ETag we see may be the CDN's own.
     const etag = this.listedOids.get(`${commit}:${file}`) ?? normalizeEtag(info.etag);
-    if (!(await exists(this.cache.blobPath(etag)))) await this.download(commit, file, etag, info);
+    // LFS files carry a sha256 (the listing's lfs.oid; a 64-hex ETag is the hub's X-Linked-Etag
+    // for LFS files); plain files (git blob oids, 40 hex) are not checked.
+    const sha256 = this.lfsSha256.get(`${commit}:${file}`) ?? (SHA256_RE.test(etag) ? etag.toLowerCase() : undefined);
+    if (!(await exists(this.cache.blobPath(etag)))) await this.download(commit, file, etag, info, sha256);
     return this.cache.link(commit, file, etag);
   }
 
-  private async download(commit: string, file: string, etag: string, info: NonNullable<Awaited<ReturnType<typeof fileDownloadInfo>>>): Promise<void> {
+  private async download(commit: string, file: string, etag: string, info: NonNullable<Awaited<ReturnType<typeof fileDownloadInfo>>>, sha256?: string): Promise<void> {
     const { log } = this.settings;
     const blobPath = this.cache.blobPath(etag);
     // Unique per process: two processes filling one cache never write the same temporary file.
@@ -144,9 +151,12 @@ export class HubRepo {
       if (!blob) throw new HubError(`${this.label} has no file '${file}' at ${commit.slice(0, 12)}`);
       let received = 0;
       let lastReport = started;
+      // Hashed while streaming: no second read of a multi-GB file.
+      const hash = sha256 ? createHash('sha256') : null;
       const progress = new Transform({
         transform(chunk: Buffer, _enc, cb) {
           received += chunk.length;
+          hash?.update(chunk);
           const now = Date.now();
           if (now - lastReport >= 2000 && info.size > 0) {
             lastReport = now;
@@ -158,6 +168,12 @@ export class HubRepo {
       await pipeline(Readable.fromWeb(blob.stream() as NodeReadableStream), progress, createWriteStream(incomplete));
       if (received !== info.size) {
         throw new HubError(`download of ${this.repo}/${file} was cut short: ${received} of ${info.size} bytes`);
+      }
+      if (hash && sha256) {
+        const actual = hash.digest('hex');
+        if (actual !== sha256) {
+          throw new HubIntegrityError(this.repo, this.type, file, commit, sha256, actual);
+        }
       }
       await fs.rename(incomplete, blobPath);
     } catch (e) {
@@ -189,6 +205,8 @@ export class HubRepo {
     return e instanceof Error || (e && typeof e === 'object' && 'message' in e) ? (e as Error) : new Error(String(e));
   }
 }
+
+const SHA256_RE = /^[0-9a-fA-F]{64}$/;
 
 function isNetworkError(e: unknown): boolean {
   // Duck-typed: errors from fetch may come from another realm (jest's vm), defeating instanceof.

@@ -487,11 +487,31 @@ async function saveCheckpoint(wrapper: Wrapper, rng: Rng, folder: RunFolder, ste
   const tmp = `${folder.adapterDir}.tmp`;
   const old = `${folder.adapterDir}.old`;
   await fs.rm(tmp, { recursive: true, force: true });
-  await writeCheckpoint(tmp, wrapper, rng, step);
+  try {
+    await writeCheckpoint(tmp, wrapper, rng, step);
+  } catch (e) {
+    // adapter/ is untouched until the swap below; the half-written folder is dropped (on a full
+    // disk it holds space the user needs back).
+    await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw checkpointWriteError(e, folder, step);
+  }
   await fs.rm(old, { recursive: true, force: true });
   await fs.rename(folder.adapterDir, old).catch(() => undefined);
   await fs.rename(tmp, folder.adapterDir);
   await fs.rm(old, { recursive: true, force: true });
+}
+
+/** A disk-full (or over-quota) checkpoint write, said plainly: which step, and that the previous checkpoint stands. Other errors pass as they are. */
+function checkpointWriteError(e: unknown, folder: RunFolder, step: number): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
+  const what = code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded';
+  const err = new Error(
+    `checkpoint at step ${step} not written: ${what} (${(e as Error).message}); the previous checkpoint in ${folder.adapterDir} is kept. ` +
+      'Free some space and run the same command again to resume from it.',
+    { cause: e },
+  );
+  return Object.assign(err, { code });
 }
 
 /**
