@@ -77,11 +77,14 @@ function headerLength(file: string, prefix: Uint8Array, size: number): number {
   return Number(len);
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Validates the JSON header (`json` = the bytes after the length) of a file of `size` bytes. */
 function parseHeader(file: string, json: Uint8Array, size: number): ParsedHeader {
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8'));
+    // fatal: invalid UTF-8 is a corrupt header (as in the Rust reader), not names with U+FFFD in them.
+    header = JSON.parse(UTF8.decode(json));
   } catch (e) {
     throw new SafetensorsError(file, null, `corrupt header: ${(e as Error).message}`);
   }
@@ -229,8 +232,9 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): { tensors:
   const len = headerLength(file, buf, buf.byteLength);
   const { entries, metadata } = parseHeader(file, buf.subarray(8, 8 + len), buf.byteLength);
   const tensors = new Map<string, HostTensor>();
-  // slice() copies into a fresh buffer: offsets in a safetensors file need not be aligned for typed views.
-  for (const [name, e] of entries) tensors.set(name, hostTensor(e, buf.slice(e.offset, e.offset + e.byteLength)));
+  // Copy into a fresh buffer: offsets in a safetensors file need not be aligned for typed views. Not
+  // buf.slice(): on a Node Buffer that is a view (unaligned, and aliasing the caller's bytes).
+  for (const [name, e] of entries) tensors.set(name, hostTensor(e, new Uint8Array(buf.subarray(e.offset, e.offset + e.byteLength))));
   return { tensors, metadata };
 }
 

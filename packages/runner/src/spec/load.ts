@@ -34,13 +34,27 @@ export async function loadSpecFile(file: string): Promise<LoadedSpec> {
 }
 
 export function parseSpec(text: string, file = '<spec>'): LoadedSpec {
+  const tooDeep = nestingProblem(text);
+  if (tooDeep) throw new SpecError(file, [{ path: '', line: tooDeep.line, message: tooDeep.message }]);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  } catch (e) {
+    // Nesting deep enough to exhaust the stack.
+    throw new SpecError(file, [{ path: '', message: `YAML syntax: ${firstLine(e)}` }]);
+  }
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     throw new SpecError(file, [{ path: '', line: e.linePos?.[0]?.line, message: `YAML syntax: ${e.message.split('\n')[0]}` }]);
   }
-  const raw = doc.toJS() as unknown;
+  let raw: unknown;
+  try {
+    // yaml throws for an alias before its anchor, and for alias bombs (more than maxAliasCount expansions).
+    raw = doc.toJS();
+  } catch (e) {
+    throw new SpecError(file, [{ path: '', message: `YAML: ${firstLine(e)}` }]);
+  }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpecError(file, [{ path: '', message: 'expected a mapping (model:, dataset:, wrapper:, ...)' }]);
   }
@@ -61,6 +75,47 @@ export function parseSpec(text: string, file = '<spec>'): LoadedSpec {
     runs.push({ spec: parsed.data, assignment, raw: normalised });
   }
   return { file, dir: path.dirname(path.resolve(file)), runs, lineOf };
+}
+
+/** Run specs nest a few levels; past these the YAML library recurses until the stack overflows, slowly. */
+const MAX_FLOW_DEPTH = 256;
+const MAX_INDENT = 512;
+
+/**
+ * A cheap scan run before parsing: `[`/`{` nested past MAX_FLOW_DEPTH (counted everywhere, strings
+ * included, so nothing hides them) or a line indented past MAX_INDENT columns.
+ */
+function nestingProblem(text: string): { line: number; message: string } | null {
+  let depth = 0;
+  let line = 1;
+  let indent = 0;
+  let atLineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      indent = 0;
+      atLineStart = true;
+      continue;
+    }
+    if (atLineStart) {
+      if (c === 32) {
+        if (++indent > MAX_INDENT) return { line, message: `YAML nested too deep: indented more than ${MAX_INDENT} columns` };
+        continue;
+      }
+      atLineStart = false;
+    }
+    if (c === 91 || c === 123) {
+      if (++depth > MAX_FLOW_DEPTH) return { line, message: `YAML nested too deep: more than ${MAX_FLOW_DEPTH} levels of [ or {` };
+    } else if ((c === 93 || c === 125) && depth > 0) {
+      depth--;
+    }
+  }
+  return null;
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
 export function describeAssignment(a: MatrixAssignment): string {

@@ -2,6 +2,9 @@ import type { SpecIssue } from '@bayes-peft/core';
 
 export type MatrixAssignment = Record<string, unknown>;
 
+/** A matrix this big is a typo (or a hostile file), not an experiment: refuse it before expanding. */
+export const MAX_MATRIX_RUNS = 10_000;
+
 /**
  * `matrix:` maps dotted spec paths to lists; the spec expands to the cross product, each run
  * taking one value per path (objects are merged into what the base spec has there).
@@ -26,6 +29,13 @@ export function expandMatrix(
     }
     if (key === 'matrix' || key.split('.').some((s) => s === '')) {
       throw fail([{ path: `matrix.${key}`, segments: ['matrix', key], message: 'not a spec path' }]);
+    }
+  }
+  let total = 1;
+  for (const [, values] of axes) {
+    total *= (values as unknown[]).length;
+    if (total > MAX_MATRIX_RUNS) {
+      throw fail([{ path: 'matrix', segments: ['matrix'], message: `expands to more than ${MAX_MATRIX_RUNS} runs (${axes.map(([, v]) => (v as unknown[]).length).join(' x ')}); split the spec` }]);
     }
   }
   let runs: { assignment: MatrixAssignment; value: Record<string, unknown> }[] = [{ assignment: {}, value: base }];
