@@ -41,15 +41,20 @@ export async function readRows(file: string, options: ReadRowsOptions = {}): Pro
   } catch (e) {
     throw new DataFileError(name, undefined, `cannot read: ${(e as Error).message}`);
   }
+  return parseRowsText(text, format, name);
+}
+
+/** The rows of a text format's content (`file` names it in errors and row sources). */
+export function parseRowsText(text: string, format: Exclude<RowFormat, '.parquet'>, file: string): DataRow[] {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   switch (format) {
     case '.jsonl':
     case '.ndjson':
-      return parseJsonLines(text, name);
+      return parseJsonLines(text, file);
     case '.json':
-      return parseJson(text, name);
+      return parseJson(text, file);
     case '.csv':
-      return parseCsv(text, name);
+      return parseCsv(text, file);
   }
 }
 
@@ -113,10 +118,21 @@ function parseCsv(text: string, file: string): DataRow[] {
 
 async function readParquet(file: string, name: string): Promise<DataRow[]> {
   // hyparquet is ESM-only: a dynamic import keeps this package loadable from CommonJS.
-  const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
+  const { asyncBufferFromFile } = await import('hyparquet');
+  let buffer: Awaited<ReturnType<typeof asyncBufferFromFile>>;
+  try {
+    buffer = await asyncBufferFromFile(file);
+  } catch (e) {
+    throw new DataFileError(name, undefined, `cannot read parquet: ${(e as Error).message ?? String(e)}`);
+  }
+  return parseParquet(buffer, name);
+}
+
+/** The rows of parquet content: a whole file in memory, or hyparquet's AsyncBuffer over one. */
+export async function parseParquet(buffer: ArrayBuffer | { byteLength: number; slice(start: number, end?: number): ArrayBuffer | Promise<ArrayBuffer> }, name: string): Promise<DataRow[]> {
+  const { parquetReadObjects } = await import('hyparquet');
   let objects: Record<string, unknown>[];
   try {
-    const buffer = await asyncBufferFromFile(file);
     objects = await parquetReadObjects({ file: buffer });
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
