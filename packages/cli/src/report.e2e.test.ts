@@ -132,4 +132,20 @@ describe('bayes-peft report (from real runs)', () => {
     expect(bad.code).not.toBe(0);
     await fs.rm(empty, { recursive: true, force: true });
   });
+
+  it('experiment writes report.html into the runs folder when the whole spec has run, not for one selected run', async () => {
+    const report = path.join(runs, 'rep', 'report.html');
+    await fs.rm(report, { force: true });
+    const one = await runCli('experiment', specFile, '--no-progress', '--index', '0');
+    expect(one.code).toBe(0);
+    expect(one.stdout).not.toMatch(/report:/);
+    await expect(fs.access(report)).rejects.toThrow();
+    // Every run is complete already: the command skips them and writes the report of all four.
+    const all = await runCli('experiment', specFile, '--no-progress');
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain(`report: ${report}`);
+    expect(chartMarks(await fs.readFile(report, 'utf8')).length).toBeGreaterThan(4);
+    const off = await runCli('experiment', specFile, '--no-progress', '--no-report');
+    expect(off.stdout).not.toMatch(/report:/);
+  }, 60_000);
 });

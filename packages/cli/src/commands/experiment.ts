@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { planExperiment, runDir, runExperiment, selectRuns, summaryTable, type RunSelection } from '@bayes-peft/runner';
 import { BUILTIN_PLUGINS } from '../builtin-plugins';
 import { CLI_SEARCH_PATHS } from '../search-paths';
+import { writeReport } from './report';
 
 interface ExperimentFlags {
   force: boolean;
@@ -12,6 +13,7 @@ interface ExperimentFlags {
   index?: number;
   shard?: string;
   wait: boolean;
+  report: boolean;
 }
 
 function runIndex(text: string): number {
@@ -33,6 +35,7 @@ export function experimentCommand(): Command {
     .option('--index <i>', 'run only the run at this 0-based position of --list (a Slurm array task id, a Kubernetes completion index)', runIndex)
     .option('--shard <i/n>', 'run only the runs whose index mod n is i (0 <= i < n)')
     .option('--wait', "wait for a run another process is running (its run.lock is live) instead of skipping it", false)
+    .option('--no-report', "don't write report.html into the spec's runs folder when the whole spec has run")
     .action(async (spec: string, opts: ExperimentFlags) => {
       const select: RunSelection = { run: opts.run, index: opts.index, shard: opts.shard };
       if (opts.list) return listRuns(spec, select, opts.json);
@@ -69,6 +72,17 @@ export function experimentCommand(): Command {
       const elsewhere = runs.length - done.length;
       if (done.length) process.stdout.write(`\n${summaryTable(done)}\n`);
       if (elsewhere) process.stdout.write(`\n${elsewhere} run${elsewhere === 1 ? ' is' : 's are'} running elsewhere (skipped; --wait waits for them, \`bayes-peft status\` shows them)\n`);
+      // A selection (a Slurm or Kubernetes task's one run) leaves the report to `bayes-peft report`:
+      // tasks finishing together would write it at once, each from a partial matrix.
+      const selected = select.run !== undefined || select.index !== undefined || select.shard !== undefined;
+      if (opts.report && !selected && done.length) {
+        try {
+          const { file } = await writeReport(spec);
+          process.stdout.write(`\nreport: ${file}\n`);
+        } catch (e) {
+          process.stderr.write(`warning: no report written (${(e as Error).message}); \`bayes-peft report ${spec}\` tries again\n`);
+        }
+      }
     });
 }
 

@@ -25,8 +25,8 @@ async function resolveRuns(target: string): Promise<{ dirs: string[]; root: stri
 }
 
 /**
- * Writes the report of the complete runs (`experiment` does not call this yet) and returns the
- * file written.
+ * Writes the report of the complete runs and returns the file written (`experiment` calls it
+ * when a whole spec has run).
  */
 export async function writeReport(target: string, options: { out?: string; format?: ReportFormat } = {}): Promise<{ file: string; runs: number }> {
   const format = options.format ?? 'html';
