@@ -105,7 +105,7 @@ describeSlurm('bayes-peft submit slurm on a real one-node Slurm (end to end)', (
   it('runs the 7 methods as two chained arrays, at most 2 at a time, to the metrics of a local run', async () => {
     const t0 = Date.now();
     // The local reference runs beside the arrays: the same CPU work in all, less waiting.
-    const local = cli(cluster, dir, ['experiment', localSpec, '--no-progress'], 480_000);
+    const local = cli(cluster, dir, ['experiment', localSpec, '--no-progress', '--no-report'], 480_000);
     const submit = await cli(cluster, dir, ['submit', 'slurm', spec, ...SLURM_OPTIONS]);
     expect({ code: submit.code, stderr: submit.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('submitted 5 runs as job') });
     const [first, second] = jobIds(submit.stdout);
@@ -130,7 +130,7 @@ describeSlurm('bayes-peft submit slurm on a real one-node Slurm (end to end)', (
 
     // The spec run again now skips every run and prints the table from their results: the
     // local run's table, and every metric of every run equal to the last digit.
-    const [table, reference] = [await cli(cluster, dir, ['experiment', spec, '--no-progress']), await local];
+    const [table, reference] = [await cli(cluster, dir, ['experiment', spec, '--no-progress', '--no-report']), await local];
     expect({ code: table.code, reference: reference.code }).toEqual({ code: 0, reference: 0 });
     process.stderr.write(`slurm e2e: the table of the runs on Slurm\n${table.stdout.trim()}\n`);
     expect(table.stdout.trim()).toBe(reference.stdout.trim());
