@@ -93,3 +93,5 @@ export function envMarkdown(): string {
   }
   return parts.join('\n');
 }
+
+export { CRASH_POINTS, crashPoint, resetCrashPoints } from './crash-point';

@@ -92,6 +92,18 @@ function oneOf<const V extends readonly [string, ...string[]]>(values: V): Kind<
 const url: Kind<string> = { type: 'URL', schema: z.url({ protocol: /^https?$/ }), expected: 'is not an http(s) URL' };
 const folder: Kind<string> = { type: 'path', schema: z.string(), expected: 'is not a path' };
 const text: Kind<string> = { type: 'text', schema: z.string(), expected: 'is not text' };
+/** `<point>@<n>`: a crash point's name and which time it is reached (see crash-point.ts). */
+const crashAt: Kind<{ point: string; hit: number }> = {
+  type: '`<point>@<n>`',
+  schema: z
+    .string()
+    .regex(/^[\w.:-]+@[1-9]\d*$/)
+    .transform((s) => {
+      const at = s.lastIndexOf('@');
+      return { point: s.slice(0, at), hit: Number(s.slice(at + 1)) };
+    }),
+  expected: 'is not <point>@<n> (a crash point and a positive count, e.g. checkpoint:swap@2)',
+};
 /** Any value switches it on (the convention of `CI`). */
 const present: Kind<boolean> = { type: 'set or unset', schema: z.string().transform(() => true), expected: '' };
 
@@ -241,6 +253,18 @@ export const ENV = {
     readBy: 'tooling/fixtures, tooling/bench',
     defaultText: '`../shared` beside the project',
     description: 'The folder of real weights, golden logits and benchmark rows the tests and `pnpm bench` read.',
+  }),
+  BAYES_PEFT_CRASH_AT: declare(crashAt, {
+    scope: 'tests',
+    readBy: '@bayes-peft/env (crashPoint), the kill test',
+    description:
+      'Kills the process with SIGKILL the n-th time it reaches the named crash point (`train-step`, `eval-batch`, `checkpoint:adapter`, `checkpoint:state`, `checkpoint:written`, `checkpoint:swap`, `write:<file name>`; see packages/env/src/crash-point.ts), so a test can stop a run at a moment it chooses. Never set it for real work.',
+  }),
+  BAYES_PEFT_KILL_TEST_SEED: declare(positiveInteger, {
+    default: 14,
+    scope: 'tests',
+    readBy: 'the kill test (packages/cli/src/kill-anywhere.e2e.test.ts)',
+    description: 'Seeds the moments the kill test stops its runs at (it prints the plan it drew); another seed tries other moments.',
   }),
   BAYES_PEFT_TEST_1B: declare(flag, {
     default: false,

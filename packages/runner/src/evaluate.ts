@@ -1,5 +1,6 @@
 import type { Backbone, ClassificationRecord, EvalPhase, McqExample, Metrics, Wrapper } from '@bayes-peft/core';
 import { classificationMetrics, combineSamples, flipRatio } from '@bayes-peft/core';
+import { crashPoint } from '@bayes-peft/env';
 import { chunk, disposeMcqBatch, makeMcqBatch } from './mcq-batch';
 import type { Progress } from './progress';
 
@@ -52,6 +53,7 @@ export async function evaluateMcq(args: {
         records.push({ id: ex.id, label: ex.label, probs, sampleProbs });
       });
       task?.update(records.length);
+      crashPoint('eval-batch');
     }
   } finally {
     task?.stop();

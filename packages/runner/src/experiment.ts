@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { initBackend, type BackendChoice } from '@bayes-peft/tensor';
+import { ATOMIC_TEMP_FILE, initBackend, type BackendChoice } from '@bayes-peft/tensor';
 import { stringify } from 'yaml';
 import type { Backbone, CalibrationResult, Dataset, Metrics, TrainingPlan, Wrapper } from '@bayes-peft/core';
 import { RunInterruptedError, SpecError, UserError, type SpecIssue } from '@bayes-peft/core';
@@ -13,7 +13,7 @@ import { loadSpecFile, toSpecIssue, type LoadedSpec, type ResolvedRun } from './
 import type { PluginRef, RunSpec } from './spec/schema';
 import { resolveAdapterDir } from './adapter-source';
 import { calibrateWrapper } from './calibrate';
-import { readCheckpoint, restoreCheckpoint, unresumableReason, writeCheckpoint } from './checkpoint';
+import { readCheckpoint, recoverCheckpoint, restoreCheckpoint, saveCheckpoint, unresumableReason } from './checkpoint';
 import { environmentInfo } from './env-info';
 import { selectEvalEngine, type EvalEngineDecision } from './eval-engine';
 import { Progress } from './progress';
@@ -355,6 +355,9 @@ async function setUpRun(session: RunSession, run: PlannedRun, specDir: string, m
  */
 async function resumeOrStartFolder(state: RunState, force: boolean): Promise<number> {
   const { folder } = state;
+  await removeKilledAttemptsTemps(folder);
+  const recovered = await recoverCheckpoint(folder.adapterDir);
+  if (recovered) state.log.info(`  took ${recovered}`);
   const resumeStep = force ? 0 : await resumeFromCheckpoint(state.wrapper, state.rng, folder, state.spec.train.steps, state.log);
   if (resumeStep === 0) {
     await fs.mkdir(folder.dir, { recursive: true });
@@ -362,6 +365,18 @@ async function resumeOrStartFolder(state: RunState, force: boolean): Promise<num
   }
   await folder.setState('running');
   return resumeStep;
+}
+
+/**
+ * The temporary files of atomic writes a killed attempt left (writeFileAtomic's
+ * `<file>.<pid>.<time>.tmp`): never read, only in the way. The run lock's own temporary files
+ * are left to it.
+ */
+async function removeKilledAttemptsTemps(folder: RunFolder): Promise<void> {
+  const names = await fs.readdir(folder.dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (ATOMIC_TEMP_FILE.test(name) && !name.startsWith(RUN_LOCK_FILE)) await fs.rm(folder.file(name), { force: true });
+  }
 }
 
 /**
@@ -418,7 +433,7 @@ async function trainPhase(state: RunState, startStep: number, signal: AbortSigna
         await folder.appendJsonl(RUN_FILES.metrics, { phase: 'eval', step, ...metrics });
         log.info(`  step ${step}: ${formatMetrics(metrics)}`);
       },
-      onCheckpoint: (step) => saveCheckpoint(wrapper, rng, folder, step),
+      onCheckpoint: (step) => saveCheckpoint(folder.adapterDir, wrapper, rng, step),
     },
   });
 }
@@ -452,7 +467,11 @@ async function evaluatePhase(state: RunState): Promise<Metrics> {
   return metrics;
 }
 
-/** Write: results.json, then the folder is marked complete (what a later run skips on). */
+/**
+ * Write: results.json, then the folder is marked complete (what a later run skips on).
+ * results.json holds only what the spec and seed decide, so a run killed and resumed any number of
+ * times writes the same bytes as one that never stopped; the wall time goes to status.json.
+ */
 async function writeResults(state: RunState, summaryBase: RunSummaryBase, metrics: Metrics, calibration: CalibrationResult | null, t0: number): Promise<void> {
   const { run, folder } = state;
   const results = {
@@ -462,11 +481,10 @@ async function writeResults(state: RunState, summaryBase: RunSummaryBase, metric
     metrics,
     steps: state.spec.train.steps,
     ...(calibration ? { calibration: calibration.summary } : {}),
-    elapsedSeconds: (Date.now() - t0) / 1000,
     assignment: run.assignment,
   };
   await folder.writeJson(RUN_FILES.results, results);
-  await folder.setState('complete');
+  await folder.setState('complete', { elapsedSeconds: (Date.now() - t0) / 1000 });
   state.log.info(`  ${formatMetrics(metrics)}  -> ${folder.dir}`);
 }
 
@@ -477,41 +495,6 @@ async function markStopped(folder: RunFolder, e: unknown): Promise<void> {
   if (started) {
     await folder.setState(e instanceof RunInterruptedError ? 'interrupted' : 'failed', { error: (e as Error).message });
   }
-}
-
-/**
- * Writes a checkpoint (adapter, optimizer state, random streams: see writeCheckpoint) into a
- * fresh folder, then swaps it in, so adapter/ is always one whole checkpoint.
- */
-async function saveCheckpoint(wrapper: Wrapper, rng: Rng, folder: RunFolder, step: number): Promise<void> {
-  const tmp = `${folder.adapterDir}.tmp`;
-  const old = `${folder.adapterDir}.old`;
-  await fs.rm(tmp, { recursive: true, force: true });
-  try {
-    await writeCheckpoint(tmp, wrapper, rng, step);
-  } catch (e) {
-    // adapter/ is untouched until the swap below; the half-written folder is dropped (on a full
-    // disk it holds space the user needs back).
-    await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw checkpointWriteError(e, folder, step);
-  }
-  await fs.rm(old, { recursive: true, force: true });
-  await fs.rename(folder.adapterDir, old).catch(() => undefined);
-  await fs.rename(tmp, folder.adapterDir);
-  await fs.rm(old, { recursive: true, force: true });
-}
-
-/** A disk-full (or over-quota) checkpoint write, said plainly: which step, and that the previous checkpoint stands. Other errors pass as they are. */
-function checkpointWriteError(e: unknown, folder: RunFolder, step: number): unknown {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
-  const what = code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded';
-  const err = new Error(
-    `checkpoint at step ${step} not written: ${what} (${(e as Error).message}); the previous checkpoint in ${folder.adapterDir} is kept. ` +
-      'Free some space and run the same command again to resume from it.',
-    { cause: e },
-  );
-  return Object.assign(err, { code });
 }
 
 /**

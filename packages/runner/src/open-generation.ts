@@ -1,4 +1,5 @@
 import type { Backbone, EvalPhase, GenerationResult, OpenExample, Rng, Wrapper } from '@bayes-peft/core';
+import { crashPoint } from '@bayes-peft/env';
 import { chunk } from './mcq-batch';
 import type { Progress } from './progress';
 import type { GenerationSpec } from './spec/schema';
@@ -78,6 +79,7 @@ export async function generateAnswers(args: GenerateAnswersArgs): Promise<Genera
       out.push(...questions);
       await args.onBatch?.(questions);
       task?.update(seen);
+      crashPoint('eval-batch');
     }
   } finally {
     task?.stop();

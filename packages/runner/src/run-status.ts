@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { readCheckpoint } from './checkpoint';
+import { newestCheckpoint } from './checkpoint';
 import { RUN_FILES, RunFolder } from './run-folder';
 import { describeHolder, readRunLock, type RunLockOptions, type RunLockRecord } from './run-lock';
 
@@ -29,7 +29,8 @@ export interface RunStatus {
 export async function runStatus(dir: string, lockOptions: RunLockOptions = {}): Promise<RunStatus> {
   const folder = new RunFolder(dir);
   const lock = await readRunLock(dir, lockOptions);
-  const checkpoint = await readCheckpoint(folder.adapterDir);
+  // What a restart resumes from, including a checkpoint a kill left beside adapter/ mid-swap.
+  const checkpoint = (await newestCheckpoint(folder.adapterDir))?.info;
   const checkpointStep = checkpoint && checkpoint.step > 0 ? { checkpointStep: checkpoint.step } : {};
   if (lock?.live) return { state: 'running', ...(lock.record ? { holder: lock.record } : {}), ...checkpointStep };
   if (await folder.isComplete()) return { state: 'done' };

@@ -1,6 +1,7 @@
 import type { Backbone, McqExample, TrainingPlan, TrainStepResult, Wrapper } from '@bayes-peft/core';
 import { NonFiniteLossError, RunInterruptedError } from '@bayes-peft/core';
 import type { Rng } from '@bayes-peft/core';
+import { crashPoint } from '@bayes-peft/env';
 import type { RunSpec } from './spec/schema';
 import { disposeTrainBatch } from './answer-batch';
 import { trainBatchMaker, type TrainBatchMaker } from './batch-maker';
@@ -80,6 +81,7 @@ export async function trainLoop<E = McqExample>(args: {
       } finally {
         disposeTrainBatch(batch);
       }
+      crashPoint('train-step');
       const bad = Object.entries(result).filter(([, v]) => typeof v === 'number' && !Number.isFinite(v));
       if (bad.length > 0) throw new NonFiniteLossError(step + 1, Object.fromEntries(bad));
       const done = step + 1;
