@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { chartMarks } from '@bayes-peft/report';
+import { chartMarks, renderSvg } from '@bayes-peft/report';
+import { figureName } from './commands/report';
 import { runCli, tempDir, tinyModel } from './cli.test-support';
 
 // A report from real runs: the quickstart's matrix (mle and blob on the toy task) at a tiny size,
@@ -121,6 +122,26 @@ describe('bayes-peft report (from real runs)', () => {
     const latex = await fs.readFile(path.join(dir, 't.tex'), 'utf8');
     expect(latex).toMatch(/\\toprule[\s\S]*\\midrule[\s\S]*\\bottomrule/);
     expect(latex).toMatch(/\\textbf\{/);
+  });
+
+  it('--figures writes every chart of the report on its own, as SVG and as a Vega-Lite spec that draws the same SVG', async () => {
+    const figures = path.join(dir, 'figures');
+    const res = await runCli('report', runs, '--out', path.join(dir, 'fig-report.html'), '--figures', figures);
+    expect(res.code).toBe(0);
+    const charts = chartMarks(await fs.readFile(path.join(dir, 'fig-report.html'), 'utf8'));
+    expect(res.stderr).toContain(`${charts.length} figures (SVG and Vega-Lite JSON) in ${figures}`);
+    // the dataset's figures too: the risk-coverage overlay and the two methods' reliability side by side
+    expect(charts.filter((c) => c.run === 'toy').map((c) => c.chart)).toEqual(['risk-coverage', 'reliability-by-method']);
+    const names = charts.map((c) => figureName({ chart: c.chart, of: c.run }));
+    expect((await fs.readdir(figures)).sort()).toEqual(names.flatMap((n) => [`${n}.svg`, `${n}.vl.json`]).sort());
+    for (const name of names) {
+      const svg = await fs.readFile(path.join(figures, `${name}.svg`), 'utf8');
+      expect(svg).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?>\n<svg /);
+      const spec = JSON.parse(await fs.readFile(path.join(figures, `${name}.vl.json`), 'utf8'));
+      expect({ name, same: svg.endsWith(await renderSvg(spec)) }).toEqual({ name, same: true });
+    }
+    const byMethod = charts.find((c) => c.chart === 'reliability-by-method')!;
+    expect(byMethod.marks.line).toBe(2); // a diagonal per method
   });
 
   it('is a user error when nothing is complete or the target is wrong', async () => {

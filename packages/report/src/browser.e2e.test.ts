@@ -289,6 +289,7 @@ function expectedCharts(runs: readonly RunFixture[]): string[] {
   const out: string[] = [];
   for (const dataset of new Set(runs.map((r) => r.dataset))) {
     out.push(`risk-coverage ${dataset}`);
+    if (new Set(runs.filter((r) => r.dataset === dataset).map((r) => r.wrapper)).size > 1) out.push(`reliability-by-method ${dataset}`);
     for (const run of runs.filter((r) => r.dataset === dataset)) {
       out.push(`reliability ${run.id}`, `histogram ${run.id}`);
       const train = run.log.filter((r) => r.phase === 'train');
@@ -351,7 +352,7 @@ describeWithChromium('the report in headless Chromium (end to end)', () => {
     // what the static HTML says was drawn: the browser must show the same
     const expected = chartMarks(html);
     expect(expected.map((c) => `${c.chart} ${c.run}`).sort()).toEqual(expectedCharts(complete).sort());
-    expect(new Set(expected.map((c) => c.chart))).toEqual(new Set(['risk-coverage', 'reliability', 'histogram', ...CURVE_KEYS.map((k) => `train-${k}`), 'calibration']));
+    expect(new Set(expected.map((c) => c.chart))).toEqual(new Set(['risk-coverage', 'reliability-by-method', 'reliability', 'histogram', ...CURVE_KEYS.map((k) => `train-${k}`), 'calibration']));
 
     browser = await puppeteer.launch({
       executablePath: (CHROMIUM as { path: string }).path,
@@ -448,6 +449,9 @@ describeWithChromium('the report in headless Chromium (end to end)', () => {
       const rel = live.find((c) => c.chart === 'reliability' && c.run === run.id)!;
       expect(rel.title).toContain(`ECE ${((run.results.metrics as Record<string, number>).ece).toFixed(4)}`);
     }
+    // the comparison has one diagram per method on the dataset, each with its diagonal
+    const byMethod = live.find((c) => c.chart === 'reliability-by-method' && c.run === 'toy')!;
+    expect(byMethod.marks.line).toBe(new Set(complete.filter((r) => r.dataset === 'toy').map((r) => r.wrapper)).size);
     const tfb = complete.find((r) => r.wrapper === 'tfb')!;
     const calibRows = await page.$$eval('table.calibration tbody tr', (rows) => rows.length);
     expect(calibRows).toBe(tfb.log.filter((r) => r.phase === 'calibrate').length);

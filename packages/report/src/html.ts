@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { histogramSpec, linesSpec, reliabilitySpec, renderSvg } from './charts';
+import { histogramSpec, linesSpec, panelsSpec, reliabilityComparisonSpec, reliabilitySpec, renderSvg } from './charts';
 import { formatNumber, histogram, mcqConfidence, openConfidence, reliabilityBins, riskCoverage, summaryTable, type SummaryTable } from './data';
 import type { LoadedRun } from './load';
 
@@ -10,6 +10,16 @@ export interface ReportOptions {
   readonly title?: string;
   /** Open-ended questions shown per run. */
   readonly questions?: number;
+  /** Called with every chart as it is drawn (`bayes-peft report --figures` writes each as SVG and Vega-Lite JSON). */
+  readonly onFigure?: (figure: ReportFigure) => void | Promise<void>;
+}
+
+/** One chart of the report: its kind (`reliability`, `risk-coverage`, `train-loss`, ...), what it is of (a run id or a dataset), its Vega-Lite spec with the data inline, and the SVG drawn from it. */
+export interface ReportFigure {
+  readonly chart: string;
+  readonly of: string;
+  readonly spec: TopLevelSpec;
+  readonly svg: string;
 }
 
 export function escapeHtml(s: string): string {
@@ -33,8 +43,9 @@ function thin<T>(points: readonly T[], max: number): T[] {
   return out;
 }
 
-async function figure(kind: string, run: string, spec: TopLevelSpec): Promise<string> {
+async function figure(kind: string, run: string, spec: TopLevelSpec, options: ReportOptions): Promise<string> {
   const svg = await renderSvg(spec);
+  await options.onFigure?.({ chart: kind, of: run, spec, svg });
   return `<figure class="chart" data-chart="${escapeHtml(kind)}" data-run="${escapeHtml(run)}">${svg}</figure>`;
 }
 
@@ -72,6 +83,30 @@ td.best{background:#e8f4e8}.charts{display:flex;flex-wrap:wrap;gap:12px}figure{m
 .questions ul{margin:0;padding-left:1em}.right{color:#1a7f37}.wrong{color:#b42318}.refs{color:#777;font-size:11px}
 h2{border-bottom:2px solid #444}code{background:#f4f4f4;padding:0 3px}`;
 
+/**
+ * Per method, one reliability diagram of its runs' examples pooled over seeds (so its ECE is the
+ * pooled one, not the mean over seeds the summary table gives), in the order methods first appear.
+ */
+function methodReliability(runs: readonly LoadedRun[]): { title: string; bins: ReturnType<typeof reliabilityBins>['bins'] }[] {
+  const out: { title: string; bins: ReturnType<typeof reliabilityBins>['bins'] }[] = [];
+  for (const wrapper of [...new Set(runs.map((r) => r.wrapper))]) {
+    const confidence: number[] = [];
+    const correct: number[] = [];
+    let seeds = 0;
+    for (const run of runs.filter((r) => r.wrapper === wrapper)) {
+      const c = runConfidence(run);
+      if (!c || !c.confidence.length) continue;
+      seeds++;
+      confidence.push(...c.confidence);
+      correct.push(...c.correct);
+    }
+    if (!seeds) continue;
+    const rel = reliabilityBins(confidence, correct, 15);
+    out.push({ title: `${wrapper}${seeds > 1 ? ` (${seeds} seeds pooled)` : ''}, ECE ${rel.ece.toFixed(4)}`, bins: rel.bins });
+  }
+  return out;
+}
+
 /** The whole report: one HTML file with inline CSS and inline SVG charts, no scripts, nothing fetched. */
 export async function buildReport(runs: readonly LoadedRun[], options: ReportOptions = {}): Promise<string> {
   const title = options.title ?? 'bayes-peft report';
@@ -89,7 +124,11 @@ export async function buildReport(runs: readonly LoadedRun[], options: ReportOpt
       for (const p of thin(riskCoverage(c.confidence, c.correct), 400)) values.push({ x: p.coverage, y: p.accuracy, series });
     }
     parts.push(`<h2>Dataset ${escapeHtml(dataset)}</h2>`);
-    if (values.length) parts.push(`<div class="charts">${await figure('risk-coverage', dataset, linesSpec(`Risk-coverage: ${dataset}`, values, 'coverage (least confident rejected)', 'accuracy', { yDomain: [0, 1] }))}</div>`);
+    const overview: string[] = [];
+    if (values.length) overview.push(await figure('risk-coverage', dataset, linesSpec(`Risk-coverage: ${dataset}`, values, 'coverage (least confident rejected)', 'accuracy', { yDomain: [0, 1] }), options));
+    const panels = methodReliability(same);
+    if (panels.length > 1) overview.push(await figure('reliability-by-method', dataset, reliabilityComparisonSpec(`Reliability by method: ${dataset}`, panels), options));
+    if (overview.length) parts.push(`<div class="charts">${overview.join('')}</div>`);
 
     for (const run of same) {
       const charts: string[] = [];
@@ -97,21 +136,22 @@ export async function buildReport(runs: readonly LoadedRun[], options: ReportOpt
       if (c && c.confidence.length) {
         const rel = reliabilityBins(c.confidence, c.correct, 15);
         const what = run.kind === 'open' ? 'correct fraction' : 'max prob';
-        charts.push(await figure('reliability', run.id, reliabilitySpec(`Reliability (${what}), ECE ${rel.ece.toFixed(4)}`, rel.bins)));
-        charts.push(await figure('histogram', run.id, histogramSpec(`Confidence (${what}), n = ${rel.n}`, histogram(c.confidence, 20))));
+        charts.push(await figure('reliability', run.id, reliabilitySpec(`Reliability (${what}), ECE ${rel.ece.toFixed(4)}`, rel.bins), options));
+        charts.push(await figure('histogram', run.id, histogramSpec(`Confidence (${what}), n = ${rel.n}`, histogram(c.confidence, 20)), options));
       }
       const train = run.log.filter((r) => r.phase === 'train');
       for (const key of CURVE_KEYS) {
         const pts = train.filter((r) => typeof r[key] === 'number' && Number.isFinite(r[key])).map((r) => ({ x: Number(r.step), y: r[key] as number, series: key }));
-        if (pts.length) charts.push(await figure(`train-${key}`, run.id, linesSpec(`Training ${key}`, thin(pts, 1000), 'step', key)));
+        if (pts.length) charts.push(await figure(`train-${key}`, run.id, linesSpec(`Training ${key}`, thin(pts, 1000), 'step', key), options));
       }
       const calib = run.log.filter((r) => r.phase === 'calibrate');
       const calibrated = run.log.find((r) => r.phase === 'calibrated');
       let calibTable = '';
       if (calib.length) {
-        const numeric = Object.keys(calib[0]).filter((k) => !['phase', 'step', 'index'].includes(k) && typeof calib[0][k] === 'number');
+        // Counters are the x axis, not series; the rest (TFB: β, its bracket, the criterion) each get a panel and a scale of their own.
+        const numeric = Object.keys(calib[0]).filter((k) => !['phase', 'step', 'index', 'iteration'].includes(k) && typeof calib[0][k] === 'number');
         const pts = calib.flatMap((r) => numeric.map((k) => ({ x: Number(r.index), y: Number(r[k]), series: k })));
-        charts.push(await figure('calibration', run.id, linesSpec('Calibration log', pts, 'iteration', 'value')));
+        charts.push(await figure('calibration', run.id, panelsSpec('Calibration log', pts, 'search step'), options));
         const keys = Object.keys(calib[0]).filter((k) => !['phase', 'step'].includes(k));
         calibTable = `<table class="calibration"><thead><tr>${keys.map((k) => `<th>${escapeHtml(k)}</th>`).join('')}</tr></thead><tbody>${calib
           .map((r) => `<tr>${keys.map((k) => `<td>${escapeHtml(typeof r[k] === 'number' ? formatNumber(r[k] as number) : String(r[k]))}</td>`).join('')}</tr>`)
