@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeTinyLlama } from '@bayes-peft/fixtures';
+import { findRunDirs } from '@bayes-peft/report';
 import { main } from './main';
 
 export interface CliResult {
@@ -49,21 +50,5 @@ export async function exists(p: string): Promise<boolean> {
   );
 }
 
-/** Every folder under `root` that holds a results.json (i.e. looks like a finished run). */
-export async function completeRunFolders(root: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(dir: string): Promise<void> {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await fs.readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.isDirectory()) await walk(path.join(dir, e.name));
-      else if (e.name === 'results.json') out.push(dir);
-    }
-  }
-  await walk(root);
-  return out;
-}
+/** Every folder under `root` that holds a results.json (i.e. looks like a finished run): the report's walk. */
+export const completeRunFolders = findRunDirs;
