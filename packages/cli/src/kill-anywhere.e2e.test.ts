@@ -3,7 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CRASH_POINTS, readEnv } from '@bayes-peft/env';
 import { findRunDirs, loadRuns } from '@bayes-peft/report';
-import { newestCheckpoint, RunFolder, runStatus } from '@bayes-peft/runner';
+import { lastTrainStep, newestCheckpoint, RunFolder, runStatus } from '@bayes-peft/runner';
 import { tempDir, tinyModel } from './cli.test-support';
 
 // Issue 14: a run killed with SIGKILL (no handler runs, nothing is flushed) at five random
@@ -72,21 +72,6 @@ function experiment(specFile: string, crashAt?: string): Attempt {
   child.stderr.on('data', (d) => (output += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return { exited, output: () => output, running: () => child.exitCode === null && child.signalCode === null, kill: () => child.kill('SIGKILL') };
-}
-
-/** The last training step metrics.jsonl records (0 before the first). */
-async function lastTrainStep(metricsFile: string): Promise<number> {
-  const text = await fs.readFile(metricsFile, 'utf8').catch(() => '');
-  let last = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{"phase":"train"')) continue;
-    try {
-      last = Math.max(last, (JSON.parse(line) as { step: number }).step);
-    } catch {
-      // the line being written
-    }
-  }
-  return last;
 }
 
 /** Every file under `dir` (relative path to bytes), for a byte-for-byte comparison. */
@@ -169,7 +154,7 @@ describe('bayes-peft experiment killed with SIGKILL at five random moments, run 
     const pastStep = draw(EVERY + 1, STEPS - 2 * EVERY);
     const delayMs = draw(0, 120);
     await attempt(`external kill after step ${pastStep} + ${delayMs} ms`, async (a) => {
-      while (a.running() && (await lastTrainStep(path.join(run, 'metrics.jsonl'))) < pastStep) await new Promise((r) => setTimeout(r, 5));
+      while (a.running() && (await lastTrainStep(run)) < pastStep) await new Promise((r) => setTimeout(r, 5));
       await new Promise((r) => setTimeout(r, delayMs));
       a.kill();
     });

@@ -86,6 +86,11 @@ matrix:
     await write(2, 'status.json', { state: 'running', updated: now });
     await write(2, 'run.lock', { host: os.hostname(), pid: deadPid, started: now, heartbeat: now, token: 'x' });
     await write(2, 'adapter/checkpoint.json', { step: 2 });
+    // how far each got: metrics.jsonl's train lines (the last one cut off by the kill)
+    const trainLines = (steps: number) => Array.from({ length: steps }, (_, i) => `${JSON.stringify({ phase: 'train', step: i + 1, epoch: 0, loss: 1 })}\n`).join('');
+    await fs.writeFile(path.join(runDir(2), 'metrics.jsonl'), `${trainLines(3)}{"phase":"train","step":4,"ep`);
+    await fs.mkdir(runDir(3), { recursive: true });
+    await fs.writeFile(path.join(runDir(3), 'metrics.jsonl'), trainLines(1));
     await write(3, 'run.lock', { host: 'gpu-node-3', pid: 99, started: now, heartbeat: now, token: 'y' });
 
     const table = await runCli('status', specFile);
@@ -95,15 +100,16 @@ matrix:
     expect(lines[1]).toMatch(/^0\s+mle-toy-seed1\s+done$/);
     expect(lines[2]).toMatch(/^1\s+mle-toy-seed2\s+failed\s+non-finite loss at step 3$/);
     expect(lines[3]).toMatch(
-      new RegExp(`^2\\s+mle-toy-seed3\\s+interrupted\\s+stopped without marking the run \\(killed, or its machine failed\\); its lock \\(${os.hostname()} pid ${deadPid}\\) is stale: process ${deadPid} is gone; checkpoint at step 2$`),
+      new RegExp(`^2\\s+mle-toy-seed3\\s+interrupted\\s+stopped without marking the run \\(killed, or its machine failed\\); its lock \\(${os.hostname()} pid ${deadPid}\\) is stale: process ${deadPid} is gone; step 3 of 4; checkpoint at step 2$`),
     );
-    expect(lines[4]).toMatch(/^3\s+mle-toy-seed4\s+running\s+gpu-node-3 pid 99, heartbeat \d+ s ago$/);
+    expect(lines[4]).toMatch(/^3\s+mle-toy-seed4\s+running\s+gpu-node-3 pid 99, heartbeat \d+ s ago; step 1 of 4$/);
     expect(lines[5]).toMatch(/^4\s+mle-toy-seed5\s+pending$/);
     expect(lines.at(-1)).toBe('5 runs: 1 done, 1 running, 1 failed, 1 interrupted, 1 pending');
 
     const json = (await runCli('status', specFile, '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(json.map((r) => [r.index, r.id, r.dir, r.state])).toEqual(IDS.map((id, i) => [i, id, runDir(i), ['done', 'failed', 'interrupted', 'running', 'pending'][i]]));
     expect(json[3].holder).toMatchObject({ host: 'gpu-node-3', pid: 99 });
+    expect(json.map((r) => [r.steps, r.step, r.checkpointStep])).toEqual([[4, undefined, undefined], [4, undefined, undefined], [4, 3, 2], [4, 1, undefined], [4, undefined, undefined]]);
 
     // collect: the table of the complete run, the missing ones named, a CSV of its metrics.
     const csvFile = path.join(dir, 'out', 'results.csv');

@@ -8,7 +8,7 @@ export function statusCommand(): Command {
     .exitOverride()
     .description("where each run of a spec stands (done, running, failed, interrupted, pending), read from the run folders alone: works for runs on any machine sharing the runs folder, without the scheduler's accounting")
     .argument('<spec>', 'run spec (YAML)')
-    .option('--json', 'one JSON line per run ({index, id, dir, state, error?, holder?, updated?, checkpointStep?}) instead of the table', false)
+    .option('--json', 'one JSON line per run ({index, id, dir, steps, state, error?, holder?, updated?, step?, checkpointStep?}) instead of the table', false)
     .action(async (spec: string, opts: { json: boolean }) => {
       const runs = await specRuns(spec);
       const rows = [];
@@ -25,13 +25,13 @@ export function statusCommand(): Command {
     });
 }
 
-/** The detail column: who runs it and how recently it said so, or the error, or where a restart resumes. */
-function detail(s: RunStatus): string {
-  const resume = s.checkpointStep ? `checkpoint at step ${s.checkpointStep}` : '';
+/** The detail column: who runs it and how recently it said so, or the error; how far it got, and where a restart resumes. */
+function detail(s: RunStatus & { steps: number }): string {
+  const progress = [s.step ? `step ${s.step} of ${s.steps}` : '', s.checkpointStep ? `checkpoint at step ${s.checkpointStep}` : ''];
   if (s.state === 'running' && s.holder) {
     const ago = Math.max(0, Math.round((Date.now() - Date.parse(s.holder.heartbeat)) / 1000));
-    return [`${s.holder.host} pid ${s.holder.pid}, heartbeat ${ago} s ago`, resume].filter(Boolean).join('; ');
+    return [`${s.holder.host} pid ${s.holder.pid}, heartbeat ${ago} s ago`, ...progress].filter(Boolean).join('; ');
   }
-  if (s.state === 'failed' || s.state === 'interrupted') return [s.error ?? '', resume].filter(Boolean).join('; ');
-  return resume;
+  if (s.state === 'failed' || s.state === 'interrupted') return [s.error ?? '', ...progress].filter(Boolean).join('; ');
+  return progress.filter(Boolean).join('; ');
 }
