@@ -18,6 +18,12 @@ const SEED = 0x9ef7f00d;
 const NUM_RUNS = 10_000;
 const DISK_RUNS = 300;
 const PER_CASE_MS = 1000;
+/** Bytes a case may leave on the JS heap and in buffers (garbage not yet collected included): a claimed size or an expansion is never allocated. */
+const PER_CASE_BYTES = 64 * 1024 * 1024;
+const allocated = () => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
 const SUITE_MS = 20_000;
 /** This process's CPU time in ms: other jobs on a shared machine barely move it (they do move wall time), so the bounds catch a hang, not a busy day. */
 const cpuMs = () => {
@@ -130,6 +136,7 @@ describe('PEFT adapter loader under fuzzing', () => {
       fc.property(config, weights, meta, (cfg, w, m) => {
         runs++;
         const t0 = cpuMs();
+        const m0 = allocated();
         try {
           // loadPeftAdapter's order: config, weights, meta.
           const config = parsePeftConfig(cfg, path.join(dir, ADAPTER_CONFIG));
@@ -141,6 +148,8 @@ describe('PEFT adapter loader under fuzzing', () => {
         }
         const ms = cpuMs() - t0;
         if (ms > PER_CASE_MS) throw new Error(`load took ${ms.toFixed(0)} ms (bound ${PER_CASE_MS})`);
+        const grown = allocated() - m0;
+        if (grown > PER_CASE_BYTES) throw new Error(`load allocated ${grown} bytes (bound ${PER_CASE_BYTES})`);
       }),
       { seed: SEED, numRuns: NUM_RUNS, endOnFailure: true },
     );

@@ -21,6 +21,12 @@ const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
+/** Bytes a case may leave on the JS heap and in buffers (garbage not yet collected included): a claimed size or an expansion is never allocated. */
+const PER_CASE_BYTES = 64 * 1024 * 1024;
+const allocated = () => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
 const FILE = 'fuzz.yaml';
 
 const base = { name: 'demo', model: { path: './model' }, dataset: 'toy', wrapper: { plugin: 'blob', options: { beta: 0.2 } } };
@@ -108,6 +114,7 @@ describe('run-spec loader under fuzzing', () => {
       fc.property(specText, ({ name, text }) => {
         runs++;
         const t0 = cpuMs();
+        const m0 = allocated();
         try {
           const loaded = parseSpec(text, FILE);
           valid++;
@@ -121,6 +128,8 @@ describe('run-spec loader under fuzzing', () => {
         }
         const ms = cpuMs() - t0;
         if (ms > PER_CASE_MS) throw new Error(`parseSpec took ${ms.toFixed(0)} ms (bound ${PER_CASE_MS}) on a ${name} spec: ${JSON.stringify(text.slice(0, 200))}`);
+        const grown = allocated() - m0;
+        if (grown > PER_CASE_BYTES) throw new Error(`parseSpec allocated ${grown} bytes (bound ${PER_CASE_BYTES}) on a ${name} spec: ${JSON.stringify(text.slice(0, 200))}`);
       }),
       { seed: SEED, numRuns: NUM_RUNS, endOnFailure: true },
     );
