@@ -5,7 +5,8 @@ import { parseParquet, parseRowsText, type DataRow } from './read';
 
 /**
  * Hostile dataset files (issue 14 item 4): .jsonl/.json/.csv text and .parquet bytes with rows of
- * the wrong type, missing fields, huge lines, broken syntax and random bytes, in memory
+ * the wrong type, missing fields, huge lines, broken syntax, random bytes and valid parquet files
+ * with bytes overwritten, cut or spliced in (magic, footer length, metadata, page headers, data), in memory
  * (parseRowsText / parseParquet are what readRows runs on a file's content). Each file's rows are
  * then read the way dataset plugins read them (getString, getInteger, getStringArray, getId).
  * Clear = a DataFileError whose message starts with the file name, or a RowError starting with the
@@ -84,22 +85,56 @@ const csv = fc.oneof(
 );
 
 let parquetSeed: Uint8Array;
+let parquetEdits = 0;
+/** Byte ranges [start, end) of the seed file's parts, filled in beforeAll from its footer. */
+const parquetParts: Record<'magic' | 'footerLength' | 'metadata' | 'pageHeader' | 'data', [number, number][]> = { magic: [], footerLength: [], metadata: [], pageHeader: [], data: [] };
+const part = fc.constantFrom(...(Object.keys(parquetParts) as (keyof typeof parquetParts)[]));
 const parquet = fc.oneof(
   fc.constant({ kind: 'valid' as const }),
   fc.record({ kind: fc.constant('cut' as const), n: fc.nat({ max: 400 }) }),
-  // No bytes overwritten inside a valid file: hyparquet 1.20.0 then throws outside its promise
-  // ("parquet schema element not found", an uncaught error that ends the process); see the report.
   fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 200 }) }),
   fc.record({ kind: fc.constant('footer' as const), len: fc.oneof(fc.nat(), fc.constantFrom(0xffffffff, 2 ** 31, 1e9)) }),
+  // Bytes overwritten in, cut out of or spliced into one part of a valid file (page headers claiming
+  // 2^31 values, schema paths that no longer match, ...), sometimes in two places.
+  {
+    weight: 6,
+    arbitrary: fc.array(
+      fc.record({
+        kind: fc.constant('edit' as const),
+        part,
+        at: fc.nat(),
+        remove: fc.oneof({ weight: 3, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.nat({ max: 24 }) }),
+        insert: fc.uint8Array({ minLength: 1, maxLength: 6 }),
+      }),
+      { minLength: 1, maxLength: 2 },
+    ),
+  },
 );
+type Edit = { kind: 'edit'; part: keyof typeof parquetParts; at: number; remove: number; insert: Uint8Array };
 function parquetBytes(m: fc.GeneratedValueOf<typeof parquet>): Uint8Array {
   const base = parquetSeed;
+  if (Array.isArray(m)) {
+    parquetEdits++;
+    return m.reduce(applyEdit, base);
+  }
   if (m.kind === 'cut') return base.slice(0, Math.max(0, base.length - m.n));
   if (m.kind === 'random') return m.bytes;
   const out = base.slice();
   // The 4-byte footer length before the trailing 'PAR1': a file claiming a gigabyte of metadata.
   if (m.kind === 'footer') new DataView(out.buffer).setUint32(out.length - 8, m.len >>> 0, true);
   return out;
+}
+/** remove -1 overwrites insert.length bytes at the position; else cuts `remove` bytes and splices `insert` in. */
+function applyEdit(bytes: Uint8Array, e: Edit): Uint8Array {
+  const ranges = parquetParts[e.part];
+  const [start, end] = ranges[e.at % ranges.length];
+  const at = Math.min(start + ((e.at >>> 4) % Math.max(1, end - start)), bytes.length);
+  if (e.remove < 0) {
+    const out = bytes.slice();
+    out.set(e.insert.subarray(0, out.length - at), at);
+    return out;
+  }
+  return Uint8Array.from([...bytes.subarray(0, at), ...e.insert, ...bytes.subarray(at + e.remove)]);
 }
 
 const testCase: fc.Arbitrary<Case> = fc.oneof(
@@ -153,6 +188,15 @@ describe('dataset row readers under fuzzing', () => {
         ],
       }),
     );
+    const { parquetMetadata } = await import('hyparquet');
+    const n = parquetSeed.length;
+    const metadataLength = new DataView(parquetSeed.buffer).getUint32(n - 8, true);
+    const chunkStarts = parquetMetadata(parquetSeed.slice().buffer).row_groups.flatMap((g) => g.columns.map((c) => Number(c.meta_data!.dictionary_page_offset || c.meta_data!.data_page_offset)));
+    parquetParts.magic.push([0, 4], [n - 4, n]);
+    parquetParts.footerLength.push([n - 8, n - 4]);
+    parquetParts.metadata.push([n - 8 - metadataLength, n - 8]);
+    parquetParts.pageHeader.push(...chunkStarts.map((s): [number, number] => [s, s + 24]));
+    parquetParts.data.push([4, n - 8 - metadataLength]);
   });
 
   it(`ends every one of ${NUM_RUNS} hostile row files in a DataFileError/RowError naming the file or typed rows`, async () => {
@@ -190,6 +234,7 @@ describe('dataset row readers under fuzzing', () => {
     );
     expect(runs).toBe(NUM_RUNS);
     expect(rowsRead).toBeGreaterThan(NUM_RUNS / 10);
+    expect(parquetEdits).toBeGreaterThan(NUM_RUNS / 20);
     expect(performance.now() - start).toBeLessThan(SUITE_MS);
   }, 90_000);
 });

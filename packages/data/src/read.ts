@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { DataFileError, type RowSource } from './errors';
+import { checkParquet } from './parquet-check';
 
 export type RowValues = Record<string, unknown>;
 
@@ -130,10 +131,16 @@ async function readParquet(file: string, name: string): Promise<DataRow[]> {
 
 /** The rows of parquet content: a whole file in memory, or hyparquet's AsyncBuffer over one. */
 export async function parseParquet(buffer: ArrayBuffer | { byteLength: number; slice(start: number, end?: number): ArrayBuffer | Promise<ArrayBuffer> }, name: string): Promise<DataRow[]> {
-  const { parquetReadObjects } = await import('hyparquet');
+  const { parquetMetadata, parquetReadObjects, parquetSchema } = await import('hyparquet');
   let objects: Record<string, unknown>[];
   try {
-    objects = await parquetReadObjects({ file: buffer });
+    // Whole file in memory: checkParquet reads every page header before hyparquet decodes a page.
+    const bytes = buffer instanceof ArrayBuffer ? buffer : await buffer.slice(0, buffer.byteLength);
+    // geoparquet: false because markGeoColumns (hyparquet 1.20.0) loops forever on a negative
+    // num_children; datasets have no geometry columns to mark.
+    const metadata = parquetMetadata(bytes, { geoparquet: false });
+    checkParquet(bytes, metadata, parquetSchema(metadata));
+    objects = await parquetReadObjects({ file: bytes, metadata });
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     const hint = /compression|codec/i.test(msg) ? ' (only snappy and uncompressed parquet are supported)' : '';
