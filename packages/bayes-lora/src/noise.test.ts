@@ -38,7 +38,7 @@ describe('noise', () => {
 
   it('draws balanced ±1 signs', () => {
     const s = randomSigns([100, 1000], new Rng(3));
-    const d = s.dataSync();
+    const d = Array.from(s.dataSync());
     expect(d.every((x) => x === 1 || x === -1)).toBe(true);
     const mean = d.reduce((a, b) => a + b, 0) / d.length;
     expect(Math.abs(mean)).toBeLessThan(5 / Math.sqrt(d.length));

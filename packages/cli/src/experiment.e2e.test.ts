@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { classificationMetrics } from '@bayes-peft/core';
 import { tf } from '@bayes-peft/tensor';
 import { completeRunFolders, runCli, tempDir, tinyModel } from './cli.test-support';
+import { BUILTIN_PLUGINS } from './builtin-plugins';
 
 // End to end through the CLI: the quickstart's path (tiny random Llama, toy dataset, mle and
 // blob in one matrix) at a size that runs in seconds.
@@ -118,7 +119,6 @@ describe('bayes-peft experiment (end to end)', () => {
   it('resumes an interrupted run from its checkpoint and ends where an uninterrupted run ends', async () => {
     const { silentLogger } = await import('@bayes-peft/core');
     const { runExperiment } = await import('@bayes-peft/runner');
-    const { BUILTIN_PLUGINS } = await import('./builtin-plugins');
     const file = path.join(dir, 'resume.yaml');
     await fs.writeFile(file, spec(model, path.join(dir, 'runs-resume')).replace(/matrix:[\s\S]*$/, 'wrapper: mle\n'));
     const controller = new AbortController();

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { chartMarks, renderSvg } from '@bayes-peft/report';
 import { figureName } from './commands/report';
 import { runCli, tempDir, tinyModel } from './cli.test-support';
+import { BUILTIN_PLUGINS } from './builtin-plugins';
 
 // A report from real runs: the quickstart's matrix (mle and blob on the toy task) at a tiny size,
 // two seeds each, run through runExperiment, then `bayes-peft report`.
@@ -42,7 +43,6 @@ describe('bayes-peft report (from real runs)', () => {
     await fs.writeFile(specFile, spec(model, runs));
     const { silentLogger } = await import('@bayes-peft/core');
     const { runExperiment } = await import('@bayes-peft/runner');
-    const { BUILTIN_PLUGINS } = await import('./builtin-plugins');
     await runExperiment(specFile, { log: silentLogger, progress: false, searchPaths: [path.resolve(__dirname, '..')], builtinPlugins: BUILTIN_PLUGINS });
     for (const wrapper of ['mle', 'blob']) {
       for (const seed of [1, 2]) {

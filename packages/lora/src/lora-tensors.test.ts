@@ -9,6 +9,7 @@ import { installLora } from './install';
 import type { LoraAdapter } from './lora-adapter';
 import { assignLoraFromPeft, loraPeftTensors } from './lora-tensors';
 import { loadPeftAdapter, peftKey, savePeftAdapter } from './peft-format';
+import { removeAdapters } from './install';
 
 const config: LoraConfig = { r: 2, alpha: 4, dropout: 0, targets: ['q_proj', 'lm_head'] };
 
@@ -53,7 +54,6 @@ describe('loraPeftTensors / assignLoraFromPeft', () => {
 
 describe('removeAdapters', () => {
   it("takes only the given adapters off the sites", async () => {
-    const { removeAdapters } = await import('./install');
     const bb = new ToyBackbone({ hiddenSize: 8 });
     const mine = loras(bb, 3);
     const other = { delta: (x: tf.Tensor) => x };

@@ -1,4 +1,4 @@
-import { histogram, mcqConfidence, meanStd, metricDirection, openConfidence, reliabilityBins, riskCoverage, summaryTable, tableCsv, tableLatex, tableMarkdown } from './data';
+import { histogram, mcqConfidence, meanStd, metricDirection, openConfidence, reliabilityBins, riskCoverage, summaryTable, tableCsv, tableLatex, tableMarkdown, type RunResult } from './data';
 
 describe('reliabilityBins', () => {
   it('bins as the ECE metric does (15 bins, [lo, hi), 1.0 alone) with hand-computed accuracy, confidence and ECE', () => {
@@ -69,7 +69,7 @@ describe('riskCoverage', () => {
 });
 
 describe('summaryTable', () => {
-  const results = [
+  const results: RunResult[] = [
     { wrapper: 'mle', dataset: 'toy', seed: 1, metrics: { acc: 0.6, ece: 0.2, entropy: 0.5, n: 10 } },
     { wrapper: 'mle', dataset: 'toy', seed: 2, metrics: { acc: 0.8, ece: 0.1, entropy: 0.7, n: 10 } },
     { wrapper: 'blob', dataset: 'toy', seed: 1, metrics: { acc: 0.65, ece: 0.05, entropy: 0.9, n: 10 } },

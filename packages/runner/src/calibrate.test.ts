@@ -20,7 +20,7 @@ describe('anchorBatches', () => {
       const sizes: number[] = [];
       const ids: string[] = [];
       for await (const batch of anchor()) {
-        sizes.push(batch.labels.shape[0]);
+        sizes.push((batch as McqBatch).labels.shape[0]);
         ids.push(...batch.ids);
         expect(tf.memory().numTensors).toBe(before + 3); // input ids, mask, labels of this batch only
       }

@@ -96,7 +96,10 @@ describe('the openai backend against a local server', () => {
     const s = await start((_, i) => ({ status: i < 3 ? 503 : 500, body: { error: `bad gateway for Authorization: Bearer ${KEY}` } }));
     const err = await createOpenAiJudge(options(s.baseUrl), ENV)
       .judge([item('Jupiter')])
-      .catch((e: unknown) => e as JudgeRequestError);
+      .then(
+        () => null as never,
+        (e: unknown) => e as JudgeRequestError,
+      );
     expect(err).toBeInstanceOf(JudgeRequestError);
     expect(err.message).toBe(`llm-judge: POST ${s.baseUrl}/chat/completions failed after 4 attempts: status 500 Internal Server Error: {"error":"bad gateway for Authorization: Bearer [redacted]"}`);
     expect(err.status).toBe(500);
@@ -123,7 +126,10 @@ describe('the openai backend against a local server', () => {
     const t0 = Date.now();
     const err = await createOpenAiJudge(options(s.baseUrl, { timeoutSeconds: 0.2, retries: 1 }), ENV)
       .judge([item('Jupiter')])
-      .catch((e: unknown) => e as JudgeRequestError);
+      .then(
+        () => null as never,
+        (e: unknown) => e as JudgeRequestError,
+      );
     expect(err.message).toBe(`llm-judge: POST ${s.baseUrl}/chat/completions failed after 2 attempts: no answer within 0.2 s (timeoutSeconds)`);
     expect(err.status).toBeNull();
     expect(s.received).toHaveLength(2);
@@ -149,7 +155,10 @@ describe('the openai backend without a server', () => {
     const baseUrl = `http://127.0.0.1:${port}/v1`;
     const err = await createOpenAiJudge(options(baseUrl, { retries: 2 }), ENV)
       .judge([item('Jupiter')])
-      .catch((e: unknown) => e as JudgeRequestError);
+      .then(
+        () => null as never,
+        (e: unknown) => e as JudgeRequestError,
+      );
     expect(err).toBeInstanceOf(JudgeRequestError);
     expect(err.message).toBe(`llm-judge: POST ${baseUrl}/chat/completions failed after 3 attempts: no connection (ECONNREFUSED)`);
   });

@@ -45,7 +45,7 @@ async function setup(targets: string[], options: Partial<BlobOptions>, engine: '
   model.useEngine(engine);
   const enc = model.encode(PROMPTS);
   const ids = COLUMNS.map((c) => model.tokenizer.encode(c, { addSpecialTokens: false })[0]);
-  const batch: McqBatch = { tokens: model.toTensors(enc), labels: tf.tensor1d([0, 1, 2, 3], 'int32'), targetIds: ids } as McqBatch;
+  const batch: McqBatch = { tokens: model.toTensors(enc), labels: tf.tensor1d([0, 1, 2, 3], 'int32'), targetIds: ids } as unknown as McqBatch;
   return { model, w, batch };
 }
 

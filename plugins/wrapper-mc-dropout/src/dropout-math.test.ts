@@ -17,7 +17,7 @@ describe('inverted dropout', () => {
     const x = tf.ones([1000, 16]);
     const before = tf.memory().numTensors;
     const y = invertedDropout(x, p, new Rng(3));
-    const v = y.dataSync();
+    const v = Array.from(y.dataSync());
     expectFraction(v.filter((e) => e === 0).length / v.length, p, v.length);
     expect(v.filter((e) => e !== 0 && Math.abs(e - 1 / (1 - p)) > 1e-6).length).toBe(0);
     // the mean is kept (inverted dropout): E[y] = 1
@@ -63,7 +63,7 @@ describe('McDropoutAdapter', () => {
     const { adapter } = installLora(bb, config, new Rng(1), (l) => new McDropoutAdapter(l, 0.2)).get('lm_head')!;
     const x = tf.ones([500, 16]);
     const y = adapter.dropInput(x, { training: false, rng: new Rng(2) });
-    const v = y.dataSync();
+    const v = Array.from(y.dataSync());
     expectFraction(v.filter((e) => e === 0).length / v.length, 0.2, v.length);
     tf.dispose([x, y]);
     for (const s of bb.sites()) (s.adapter as McDropoutAdapter).dispose();

@@ -63,7 +63,7 @@ function anchorOf(bb: ToyBackbone, batchSize = 8, open = false): AnchorBatches &
         disposeBatch(batch);
       }
     }
-  }) as AnchorBatches & { passes: number };
+  }) as unknown as AnchorBatches & { passes: number };
   fn.passes = 0;
   return fn;
 }

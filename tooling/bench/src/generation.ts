@@ -39,7 +39,7 @@ export interface GenBenchOptions {
   readonly warmup?: number;
   readonly seed?: number;
   /** Tests shrink the shape; the figure's names assume GEN_SHAPE. */
-  readonly shape?: Partial<Pick<typeof GEN_SHAPE, 'questions' | 'samples' | 'promptTokens' | 'newTokens'>>;
+  readonly shape?: Partial<Record<'questions' | 'samples' | 'promptTokens' | 'newTokens', number>>;
   readonly log?: Logger;
 }
 

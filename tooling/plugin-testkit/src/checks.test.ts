@@ -271,7 +271,9 @@ describe('conformance checks', () => {
 
   it('reject a plugin of another kind, with a ConformanceError naming it', () => {
     const dataset = { ...pluginOf('not-a-wrapper', (r, l) => new PlainLoraWrapper(r, l)), kind: 'dataset' as const };
-    expect(() => checkResolves(target(dataset))).toThrow(ConformanceError);
-    expect(() => checkResolves(target(dataset))).toThrow(/not-a-wrapper: plugin kind is 'dataset'/);
+    // A plugin of the wrong kind on purpose: what a JavaScript caller can pass.
+    const wrong = dataset as unknown as ConformanceTarget['plugin'];
+    expect(() => checkResolves(target(wrong))).toThrow(ConformanceError);
+    expect(() => checkResolves(target(wrong))).toThrow(/not-a-wrapper: plugin kind is 'dataset'/);
   });
 });

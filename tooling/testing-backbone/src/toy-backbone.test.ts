@@ -29,7 +29,7 @@ describe('ToyBackbone', () => {
     const cols = bb.forward(batch.tokens, { output: 'last', ctx, columns: batch.targetIds });
     expect(all.shape).toEqual([2, batch.tokens.inputIds.shape[1], 32]);
     expect(cols.shape).toEqual([2, 2]);
-    const T = all.shape[1];
+    const T = all.shape[1]!;
     const lastFromAll = tf.tidy(() => tf.reshape(tf.slice(all, [0, T - 1, 0], [2, 1, 32]), [2, 32]));
     expect(Array.from(lastFromAll.dataSync())).toEqual(Array.from(last.dataSync()).map((x) => expect.closeTo(x, 5)));
     // the short prompt alone gives the same logits as in the padded batch

@@ -43,7 +43,7 @@ describe('in-heap Slice and GatherV2 on wasm', () => {
     const n = shape.reduce((a, b) => a * b, 1);
     const before = tf.memory().numTensors;
     for (const dtype of ['float32', 'int32', 'bool'] as const) {
-      const data = Array.from({ length: n }, (_, i) => (dtype === 'bool' ? i % 3 === 0 : i * 0.5 - 7));
+      const data = Array.from({ length: n }, (_, i) => (dtype === 'bool' ? Number(i % 3 === 0) : i * 0.5 - 7));
       const { fast, plain } = both(() => tf.tidy(() => values(tf.slice(tf.tensor(data, shape, dtype), begin, size))));
       expect(fast).toEqual(plain);
     }
