@@ -131,7 +131,7 @@ async function readParquet(file: string, name: string): Promise<DataRow[]> {
 
 /** The rows of parquet content: a whole file in memory, or hyparquet's AsyncBuffer over one. */
 export async function parseParquet(buffer: ArrayBuffer | { byteLength: number; slice(start: number, end?: number): ArrayBuffer | Promise<ArrayBuffer> }, name: string): Promise<DataRow[]> {
-  const { parquetMetadata, parquetReadObjects, parquetSchema } = await import('hyparquet');
+  const { parquetMetadata, parquetReadObjects, parquetSchema, snappyUncompress } = await import('hyparquet');
   let objects: Record<string, unknown>[];
   try {
     // Whole file in memory: checkParquet reads every page header before hyparquet decodes a page.
@@ -139,8 +139,14 @@ export async function parseParquet(buffer: ArrayBuffer | { byteLength: number; s
     // geoparquet: false because markGeoColumns (hyparquet 1.20.0) loops forever on a negative
     // num_children; datasets have no geometry columns to mark.
     const metadata = parquetMetadata(bytes, { geoparquet: false });
-    checkParquet(bytes, metadata, parquetSchema(metadata));
-    objects = await parquetReadObjects({ file: bytes, metadata });
+    checkParquet(bytes, metadata, parquetSchema(metadata), snappyUncompress);
+    // One row group per call: parquetRead (hyparquet 1.20.0) awaits the groups one after another,
+    // so when one fails the later groups' column reads reject with nobody listening (an unhandled
+    // rejection ends the process). Within a group every chunk's read is awaited, given the checks.
+    objects = [];
+    for (const group of metadata.row_groups) {
+      if (Number(group.num_rows) > 0) objects = objects.concat(await parquetReadObjects({ file: bytes, metadata: { ...metadata, row_groups: [group], num_rows: group.num_rows } }));
+    }
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     const hint = /compression|codec/i.test(msg) ? ' (only snappy and uncompressed parquet are supported)' : '';
