@@ -110,8 +110,9 @@ const parquet = fc.oneof(
     ),
   },
 );
+type ParquetCase = typeof parquet extends fc.Arbitrary<infer T> ? T : never;
 type Edit = { kind: 'edit'; part: keyof typeof parquetParts; at: number; remove: number; insert: Uint8Array };
-function parquetBytes(m: fc.GeneratedValueOf<typeof parquet>): Uint8Array {
+function parquetBytes(m: ParquetCase): Uint8Array {
   const base = parquetSeed;
   if (Array.isArray(m)) {
     parquetEdits++;
