@@ -5,8 +5,8 @@ import type { FileMetaData, SchemaTree } from 'hyparquet';
  * hyparquet decodes anything. Each throws a plain Error whose message parseParquet puts after
  * `cannot read parquet: `.
  *
- * Why (hyparquet 1.20.0; 1.33.0's parquetRead still awaits only the chunks assembleAsync keeps, read
- * but not run):
+ * Why (hyparquet 1.20.0; tried on 1.33.0, the newest on 2026-12-07: a renamed chunk path is a
+ * plain rejection there, but a 2^31 level run still aborts V8, so these checks stay):
  * - readRowGroup (rowgroup.js) starts one promise per column chunk, which calls getSchemaPath for the
  *   chunk's path_in_schema (building the whole schema tree). assembleAsync keeps only chunks whose
  *   first path part names a child of the schema root, and parquetRead awaits only those. A chunk
