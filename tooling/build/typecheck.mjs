@@ -8,6 +8,10 @@
 //
 // A package whose tsconfig.json the root tsconfig.json does not reference is an error here, so a
 // new package cannot fall out of the check unnoticed.
+//
+// Then the tests: the packages' builds leave them out (dist/ holds no tests), and jest's swc
+// strips types without checking them, so tsconfig.tests.json checks every *.test.ts and
+// *.test-support.ts in one program against the declarations just written.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -41,4 +45,12 @@ if (res.status !== 0) {
   process.stderr.write(`typecheck: tsc -b failed (${res.status ?? res.signal})\n`);
   process.exit(res.status || 1);
 }
-process.stdout.write(`typecheck: ${referenced.size + STANDALONE.length} projects, no errors, declarations written (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+const t1 = Date.now();
+const tests = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.tests.json'], { cwd: ROOT, stdio: 'inherit' });
+if (tests.status !== 0) {
+  process.stderr.write(`typecheck: the tests do not type-check (tsc -p tsconfig.tests.json: ${tests.status ?? tests.signal})\n`);
+  process.exit(tests.status || 1);
+}
+process.stdout.write(
+  `typecheck: ${referenced.size + STANDALONE.length} projects, no errors, declarations written (${((t1 - t0) / 1000).toFixed(1)} s); tests type-check (${((Date.now() - t1) / 1000).toFixed(1)} s)\n`,
+);
