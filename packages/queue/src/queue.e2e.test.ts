@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { makeTinyLlama } from '@bayes-peft/fixtures';
+import { lastTrainStep } from '@bayes-peft/runner';
 import { CliProcess, killPid, runToEnd } from './cli-process.test-support';
 import { findRedisServer, freePort, TestRedis } from './redis-server.test-support';
 
@@ -50,21 +51,6 @@ matrix:
 const withoutBlob = (text: string) => text.replace(/ {4}- plugin: blob\n.*\n/, '');
 
 const RUN_IDS = ['mle-toy-seed1', 'blob-toy-seed1', 'mle-toy-seed2', 'blob-toy-seed2'];
-
-/** The last training step metrics.jsonl records (0 before the first). */
-async function lastTrainStep(metricsFile: string): Promise<number> {
-  const text = await fs.readFile(metricsFile, 'utf8').catch(() => '');
-  let last = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{"phase":"train"')) continue;
-    try {
-      last = Math.max(last, (JSON.parse(line) as { step: number }).step);
-    } catch {
-      // the line being written
-    }
-  }
-  return last;
-}
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -185,7 +171,7 @@ describeWithRedis('bayes-peft enqueue and worker against a real Redis (end to en
     // Kill once metrics.jsonl has a step past the first checkpoint, before the run ends: the
     // worker first (so it cannot report anything), then its run, as a dying machine would.
     const step = await until('a training step past the first checkpoint', 60_000, async () => {
-      const s = await lastTrainStep(path.join(runDir, 'metrics.jsonl'));
+      const s = await lastTrainStep(runDir);
       return s > EVERY ? s : undefined;
     });
     a.signal('SIGKILL');
@@ -225,7 +211,7 @@ describeWithRedis('bayes-peft enqueue and worker against a real Redis (end to en
     await runToEnd(['enqueue', specFile, '--redis', redis.url, '--queue', 'handback'], 30_000);
     const first = startWorker('handback');
     const [, jobId, , runDir] = await first.waitFor(/took (\S+) \(attempt 1 of 3, pid (\d+)\) -> (\S+)\/worker\.log/, 30_000);
-    await until('a training step past the first checkpoint', 60_000, async () => (await lastTrainStep(path.join(runDir, 'metrics.jsonl'))) > EVERY);
+    await until('a training step past the first checkpoint', 60_000, async () => (await lastTrainStep(runDir)) > EVERY);
     first.signal('SIGTERM');
     expect(await first.exited).toEqual({ code: 0, signal: null });
     expect(first.output).toContain(`handed back ${jobId} (interrupted at a checkpoint; the next worker resumes it)`);
@@ -252,7 +238,7 @@ describeWithRedis('bayes-peft enqueue and worker against a real Redis (end to en
     const fast = ['--lock-duration', '3', '--stalled-interval', '1', '--recheck', '1'];
     const a = startWorker('orphan', ...fast);
     const [, jobId, , runDir] = await a.waitFor(/took (\S+) \(attempt 1 of 3, pid (\d+)\) -> (\S+)\/worker\.log/, 30_000);
-    await until('the run training', 60_000, async () => (await lastTrainStep(path.join(runDir, 'metrics.jsonl'))) > 0);
+    await until('the run training', 60_000, async () => (await lastTrainStep(runDir)) > 0);
     a.signal('SIGKILL');
     await a.exited;
     const b = startWorker('orphan', ...fast);
