@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CRASH_POINTS, readEnv } from '@bayes-peft/env';
-import { findRunDirs, loadRuns } from '@bayes-peft/report';
-import { lastTrainStep, newestCheckpoint, RunFolder, runStatus } from '@bayes-peft/runner';
+import { lastTrainStep, newestCheckpoint, runStatus } from '@bayes-peft/runner';
 import { tempDir, tinyModel } from './cli.test-support';
+import { experiment, expectNotComplete, expectSameRun, seeded, type Attempt } from './kill.test-support';
 
 // Issue 14: a run killed with SIGKILL (no handler runs, nothing is flushed) at five random
 // moments, and started again with the same command after each, ends exactly as a run that never
@@ -20,7 +19,6 @@ import { tempDir, tinyModel } from './cli.test-support';
 // four stages), during an evaluation batch (intermediate or final) and during the results'
 // writes. Which stage, step, checkpoint and batch is drawn from BAYES_PEFT_KILL_TEST_SEED.
 
-const BIN = path.resolve(__dirname, '..', 'bin', 'bayes-peft.js');
 const STEPS = 40;
 const EVERY = 8; // evaluations and checkpoints after steps 8, 16, 24 and 32; a checkpoint after 40
 const TEST_SIZE = 24;
@@ -42,45 +40,6 @@ train: { steps: ${STEPS}, batchSize: 8, lr: 0.01, maxSeqLen: 48, evalEvery: ${EV
 eval: { batchSize: ${EVAL_BATCH} }
 wrapper: ${wrapper}
 `;
-}
-
-/** A small seeded generator (mulberry32): the plan must be the same on every machine for a seed. */
-function seeded(seed: number): (lo: number, hi: number) => number {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)); // an integer in [lo, hi]
-}
-
-interface Attempt {
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly output: () => string;
-  readonly running: () => boolean;
-  kill(): void;
-}
-
-function experiment(specFile: string, crashAt?: string): Attempt {
-  const env = { ...process.env, BAYES_PEFT_CRASH_AT: crashAt ?? '' };
-  const child = spawn(process.execPath, [BIN, 'experiment', specFile, '--no-progress', '--no-report'], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { exited, output: () => output, running: () => child.exitCode === null && child.signalCode === null, kill: () => child.kill('SIGKILL') };
-}
-
-/** Every file under `dir` (relative path to bytes), for a byte-for-byte comparison. */
-async function filesOf(dir: string): Promise<Record<string, Buffer>> {
-  const out: Record<string, Buffer> = {};
-  for (const e of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) out[path.relative(dir, path.join(e.parentPath, e.name))] = await fs.readFile(path.join(e.parentPath, e.name));
-  }
-  return out;
 }
 
 /** The checkpoint steps a process starting from `from` writes: every EVERY steps, and the last. */
@@ -142,9 +101,7 @@ describe('bayes-peft experiment killed with SIGKILL at five random moments, run 
       expect({ moment, signal: end.signal, output: end.signal === 'SIGKILL' ? '' : a.output() }).toEqual({ moment, signal: 'SIGKILL', output: '' });
       if (from > 0) expect(a.output()).toMatch(new RegExp(`resuming from the checkpoint at step ${from} of ${STEPS}|training finished in an earlier attempt \\(checkpoint at step ${from}\\)`));
       // Not complete, to every reader of run folders, and still resumable from the newest checkpoint.
-      expect(await new RunFolder(run).isComplete()).toBe(false);
-      expect((await runStatus(run)).state).toBe('interrupted');
-      expect(await loadRuns(await findRunDirs(path.dirname(run)))).toEqual([]);
+      await expectNotComplete(run);
       const now = await resumableStep();
       expect(now).toBeGreaterThanOrEqual(checkpointed);
       checkpointed = now;
@@ -182,15 +139,7 @@ describe('bayes-peft experiment killed with SIGKILL at five random moments, run 
     expect({ end: await last.exited, output: last.output() }).toEqual({ end: { code: 0, signal: null }, output: expect.stringContaining('acc ') });
     process.stdout.write(`kill test (${name}, BAYES_PEFT_KILL_TEST_SEED=${seed}):\n  ${plan.join('\n  ')}\n`);
     expect((await runStatus(run)).state).toBe('done');
-    const [a, b] = [runOf('whole'), run];
-    for (const file of ['results.json', 'predictions.jsonl', 'metrics.jsonl']) {
-      expect({ file, same: (await fs.readFile(path.join(b, file))).equals(await fs.readFile(path.join(a, file))) }).toEqual({ file, same: true });
-    }
-    const [adapterA, adapterB] = [await filesOf(path.join(a, 'adapter')), await filesOf(path.join(b, 'adapter'))];
-    expect(Object.keys(adapterB).sort()).toEqual(Object.keys(adapterA).sort());
-    for (const file of Object.keys(adapterA)) expect({ file, same: adapterB[file].equals(adapterA[file]) }).toEqual({ file, same: true });
-    // Nothing of the killed attempts is left: the same files as the uninterrupted run (no temporary files, no adapter.tmp or adapter.old).
-    expect(Object.keys(await filesOf(b)).sort()).toEqual(Object.keys(await filesOf(a)).sort());
+    await expectSameRun(run, runOf('whole'), ['results.json', 'predictions.jsonl', 'metrics.jsonl']);
   }
 
   it('blob: the same results.json, predictions.jsonl, metrics.jsonl and adapter, byte for byte', async () => {

@@ -20,8 +20,11 @@ export interface RngState {
  *
  * - Streams tied to a training step or an epoch are derived from their index
  *   (`child('train/<step>')`, `child('data-order').child('epoch-<e>')`): nothing to save.
+ * - Streams tied to a call the caller names get a child of the caller's stream (a generation
+ *   batch's `ctx.rng`: `generation/final/batch-<k>`), so a call skipped on resume (a batch
+ *   already generated) shifts nothing.
  * - Streams tied to a call that has no index of its own (the k-th `predict` of the run,
- *   intermediate evaluations included; the k-th `generate`) come from `nextChild(label)`, which
+ *   intermediate evaluations included) come from `nextChild(label)`, which
  *   hands out `child('<label>/0')`, `child('<label>/1')`, ... The positions of these numbered
  *   sequences are kept by the tree (one table shared by a root `Rng` and every descendant), so
  *   `state()` on the run's root captures all of them and the runner writes it into each

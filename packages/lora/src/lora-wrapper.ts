@@ -235,8 +235,11 @@ export abstract class LoraWrapper<O extends object = object, A extends WrapperAd
     const samples = asked ?? this.samples(phase);
     const label = this.passStream ?? 'sample';
     const sampleContext: SampleContext = (s) => ({ training: false, rng: samples === 1 ? ctx.rng : ctx.rng.child(`${label}/${s}`) });
-    // This call's fixed draws: generate/<k>/<sample>/<site> for the run's k-th generate (see Rng.nextChild).
-    const call = this.fixDraws ? this.rng.nextChild('generate') : null;
+    // This call's fixed draws: <ctx.rng>/weights/<sample>/<site>, named by the caller's stream (a
+    // generation batch's), not by how many generate calls this process made before: a resumed
+    // open-ended run skips the batches generations.jsonl already holds, and the next batch must
+    // draw what it drew in a run that never stopped.
+    const call = this.fixDraws ? ctx.rng.child('weights') : null;
     return this.duringPasses(async () => {
       if (call) this.fixDraws?.(Array.from({ length: samples }, (_, s) => (site: string) => call.child(`${s}/${site}`)), batch.ids.length);
       try {
