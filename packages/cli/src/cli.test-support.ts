@@ -52,3 +52,35 @@ export async function exists(p: string): Promise<boolean> {
 
 /** Every folder under `root` that holds a results.json (i.e. looks like a finished run): the report's walk. */
 export const completeRunFolders = findRunDirs;
+
+/**
+ * A small open-ended run spec on ../shared's stories260K and TriviaQA rows (the open-ended,
+ * LLM-judge and kill tests): trains on the first `trainExamples` validation_subset rows and
+ * tests on `testQuestions` rows from row 16 on, never trained on. `rest` (train, generation,
+ * scorer, ...) completes or overrides it.
+ */
+export function triviaqaSpec(
+  shared: string,
+  s: { name: string; seed: number; output: string; wrapper: unknown; trainExamples: number; testQuestions: number } & Record<string, unknown>,
+): Record<string, unknown> {
+  const { name, seed, output, wrapper, trainExamples, testQuestions, ...rest } = s;
+  return {
+    name,
+    seed,
+    output,
+    model: { path: path.join(shared, 'models', 'stories260K') },
+    dataset: {
+      plugin: 'triviaqa',
+      options: {
+        source: path.join(shared, 'data', 'triviaqa'),
+        splits: { train: 'validation_subset', test: 'validation_subset' },
+        maxTrainExamples: trainExamples,
+        maxTestExamples: testQuestions,
+        skipTestExamples: 16,
+      },
+    },
+    wrapper,
+    lora: { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'] },
+    ...rest,
+  };
+}

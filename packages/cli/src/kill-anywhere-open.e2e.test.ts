@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { readEnv } from '@bayes-peft/env';
 import { findShared } from '@bayes-peft/fixtures';
 import { newestCheckpoint, runStatus } from '@bayes-peft/runner';
-import { tempDir } from './cli.test-support';
+import { tempDir, triviaqaSpec } from './cli.test-support';
 import { experiment, expectNotComplete, expectSameRun, seeded } from './kill.test-support';
 
 // kill-anywhere.e2e.test.ts for an open-ended run (BLoB on stories260K and TriviaQA rows): killed
@@ -27,20 +27,18 @@ const GENERATION_BATCHES = QUESTIONS / GENERATION_BATCH;
 d('an open-ended run killed with SIGKILL three times, run again after each (end to end)', () => {
   let dir: string;
   const spec = (output: string) =>
-    stringify({
-      name: 'kill-open',
-      seed: 3,
-      output,
-      model: { path: path.join(shared!, 'models', 'stories260K') },
-      dataset: {
-        plugin: 'triviaqa',
-        options: { source: path.join(shared!, 'data', 'triviaqa'), splits: { train: 'validation_subset', test: 'validation_subset' }, maxTrainExamples: 16, maxTestExamples: QUESTIONS, skipTestExamples: 16 },
-      },
-      wrapper: { plugin: 'blob', options: { evalSamples: 2, evalSamplesFinal: 3 } },
-      lora: { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'] },
-      train: { steps: STEPS, batchSize: 4, lr: 0.01, maxSeqLen: 96, evalEvery: EVERY },
-      generation: { maxNewTokens: 8, samples: { intermediate: 2, final: 3 }, batchSize: GENERATION_BATCH },
-    });
+    stringify(
+      triviaqaSpec(shared!, {
+        name: 'kill-open',
+        seed: 3,
+        output,
+        wrapper: { plugin: 'blob', options: { evalSamples: 2, evalSamplesFinal: 3 } },
+        trainExamples: 16,
+        testQuestions: QUESTIONS,
+        train: { steps: STEPS, batchSize: 4, lr: 0.01, maxSeqLen: 96, evalEvery: EVERY },
+        generation: { maxNewTokens: 8, samples: { intermediate: 2, final: 3 }, batchSize: GENERATION_BATCH },
+      }),
+    );
 
   beforeAll(async () => {
     if (!existsSync(path.join(__dirname, '..', 'dist', 'main.js'))) throw new Error('this test runs the CLI from dist/: run `pnpm build` first');

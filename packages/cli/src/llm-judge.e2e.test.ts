@@ -7,7 +7,7 @@ import { findShared } from '@bayes-peft/fixtures';
 import { runExperiment } from '@bayes-peft/runner';
 import { stringify } from 'yaml';
 import { BUILTIN_PLUGINS } from './builtin-plugins';
-import { tempDir } from './cli.test-support';
+import { tempDir, triviaqaSpec } from './cli.test-support';
 
 // Open-ended runs on stories260K and real TriviaQA rows scored by the llm-judge scorer's openai
 // backend against a stand-in server on 127.0.0.1 (started and stopped here): one that never
@@ -54,21 +54,18 @@ async function judgeServer(answer: () => unknown): Promise<{ baseUrl: string; ca
 
 d('an open-ended run scored by the LLM judge (openai backend)', () => {
   let dir: string;
-  const spec = (output: string, judge: Record<string, unknown>) => ({
-    name: 'judged',
-    seed: 3,
-    output,
-    model: { path: path.join(shared!, 'models', 'stories260K') },
-    dataset: {
-      plugin: 'triviaqa',
-      options: { source: path.join(shared!, 'data', 'triviaqa'), splits: { train: 'validation_subset', test: 'validation_subset' }, maxTrainExamples: 8, maxTestExamples: 4, skipTestExamples: 16 },
-    },
-    wrapper: 'mle',
-    lora: { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'] },
-    train: { steps: 1, batchSize: 4, lr: 0.01, maxSeqLen: 96 },
-    generation: { maxNewTokens: 6, samples: { intermediate: 2, final: 2 }, batchSize: 4 },
-    scorer: { plugin: 'llm-judge', options: { backend: 'openai', model: 'judge', concurrency: 2, ...judge } },
-  });
+  const spec = (output: string, judge: Record<string, unknown>) =>
+    triviaqaSpec(shared!, {
+      name: 'judged',
+      seed: 3,
+      output,
+      wrapper: 'mle',
+      trainExamples: 8,
+      testQuestions: 4,
+      train: { steps: 1, batchSize: 4, lr: 0.01, maxSeqLen: 96 },
+      generation: { maxNewTokens: 6, samples: { intermediate: 2, final: 2 }, batchSize: 4 },
+      scorer: { plugin: 'llm-judge', options: { backend: 'openai', model: 'judge', concurrency: 2, ...judge } },
+    });
   const run = async (name: string, value: Record<string, unknown>) => {
     const file = path.join(dir, `${name}.yaml`);
     await fs.writeFile(file, stringify(value));

@@ -23,7 +23,7 @@ import { runExperiment, summaryTable } from '@bayes-peft/runner';
 import { stringify } from 'yaml';
 import { createStringMatchJudge } from '@bayes-peft/scorer-string-match';
 import { BUILTIN_PLUGINS } from './builtin-plugins';
-import { runCli, tempDir } from './cli.test-support';
+import { runCli, tempDir, triviaqaSpec } from './cli.test-support';
 
 // Open-ended QA end to end on a real pretrained Llama (stories260K) and real TriviaQA rows: a few
 // training steps on the answer tokens, S sampled answers per question, string-match scoring, and
@@ -55,21 +55,18 @@ const fromJson = (v: number | null): number => (v === null ? NaN : v);
 
 d('an open-ended experiment on stories260K and TriviaQA', () => {
   let dir: string;
-  const spec = (output: string, extra: Record<string, unknown> = {}) => ({
-    name: 'open',
-    seed: 3,
-    output,
-    model: { path: path.join(shared!, 'models', 'stories260K') },
-    dataset: {
-      plugin: 'triviaqa',
-      options: { source: path.join(shared!, 'data', 'triviaqa'), splits: { train: 'validation_subset', test: 'validation_subset' }, maxTrainExamples: 16, maxTestExamples: 6, skipTestExamples: 16 },
-    },
-    wrapper: 'blob',
-    lora: { r: 4, alpha: 8, targets: ['q_proj', 'v_proj'] },
-    train: { steps: 3, batchSize: 4, lr: 0.01, maxSeqLen: 96 },
-    generation: { maxNewTokens: 8, samples: { intermediate: 2, final: 3 }, batchSize: 3 },
-    ...extra,
-  });
+  const spec = (output: string, extra: Record<string, unknown> = {}) =>
+    triviaqaSpec(shared!, {
+      name: 'open',
+      seed: 3,
+      output,
+      wrapper: 'blob',
+      trainExamples: 16,
+      testQuestions: 6,
+      train: { steps: 3, batchSize: 4, lr: 0.01, maxSeqLen: 96 },
+      generation: { maxNewTokens: 8, samples: { intermediate: 2, final: 3 }, batchSize: 3 },
+      ...extra,
+    });
   const run = async (name: string, value: Record<string, unknown>, log: Logger = silentLogger) => {
     const file = path.join(dir, `${name}.yaml`);
     await fs.writeFile(file, stringify(value));
